@@ -1,0 +1,38 @@
+# rampart: the one front door.
+#   make test   formatting, go vet, staticcheck and go test -race in every module
+#   make demo   the storefront demo (about 40 s)
+#   make bench  the side-by-side peer benchmarks, written to docs/benchmarks.md
+
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Every folder with a go.mod is a module; found afresh each run.
+MODULES     := $(shell find . -name go.mod -not -path '*/testdata/*' -not -path '*/node_modules/*' -exec dirname {} \; | sort)
+
+.PHONY: all test fmt vet staticcheck unit demo bench sim
+
+all: test
+
+test: fmt vet staticcheck unit
+
+fmt:
+	@echo "== gofmt"
+	@out=$$(gofmt -l $$(find . -name '*.go' -not -path '*/testdata/*')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+
+vet:
+	@set -e; for m in $(MODULES); do echo "== go vet $$m"; (cd $$m && $(GO) vet ./...); done
+
+staticcheck:
+	@set -e; for m in $(MODULES); do echo "== staticcheck $$m"; (cd $$m && $(GO) run $(STATICCHECK) ./...); done
+
+unit:
+	@set -e; for m in $(MODULES); do echo "== go test -race $$m"; (cd $$m && $(GO) test -race -count=1 ./...); done
+
+demo:
+	cd cmd/rampart && $(GO) run . demo $(ARGS)
+
+sim:
+	cd cmd/rampart && $(GO) run . sim -compare capacity-drop $(ARGS)
+
+bench:
+	cd bench && ./run.sh
