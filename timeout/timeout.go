@@ -1,0 +1,296 @@
+package timeout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"sync/atomic"
+	"time"
+
+	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/internal/config"
+)
+
+// ErrTimeout matches, with [errors.Is], every error returned because this
+// package's deadline passed.
+var ErrTimeout = errors.New("timeout: deadline exceeded")
+
+// Mode says what a timeout does when its deadline passes.
+type Mode uint8
+
+const (
+	// Cooperative, the default, cancels the call's context at the deadline
+	// and waits for the function to return. It costs no goroutine; it can
+	// return no sooner than the function does, so the function must watch
+	// its context.
+	Cooperative Mode = iota
+	// Abandon runs the function in a goroutine of its own and returns at
+	// the deadline whether or not the function has returned. The function's
+	// context is cancelled too; its late result is discarded. It costs a
+	// goroutine, a channel and a separate result slot per call, and the
+	// goroutine outlives the call until the function returns.
+	Abandon
+)
+
+// String returns "cooperative" or "abandon".
+func (m Mode) String() string {
+	switch m {
+	case Cooperative:
+		return "cooperative"
+	case Abandon:
+		return "abandon"
+	}
+	return fmt.Sprintf("mode(%d)", uint8(m))
+}
+
+// MarshalText implements [encoding.TextMarshaler].
+func (m Mode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText implements [encoding.TextUnmarshaler].
+func (m *Mode) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "", "cooperative":
+		*m = Cooperative
+	case "abandon":
+		*m = Abandon
+	default:
+		return fmt.Errorf("timeout: unknown mode %q (want \"cooperative\" or \"abandon\")", b)
+	}
+	return nil
+}
+
+// Config configures a timeout. The zero value of each field but Timeout
+// means its default.
+type Config struct {
+	// Name identifies the policy in events, metrics and logs.
+	// Default "timeout".
+	Name string `json:"name,omitempty"`
+	// Timeout is the longest a call may run. Required, > 0.
+	Timeout time.Duration `json:"timeout"`
+	// Mode is Cooperative (default) or Abandon.
+	Mode Mode `json:"mode,omitempty"`
+	// Clock is the time source; nil means the real clock.
+	Clock rampart.Clock `json:"-"`
+	// Observers receive EventTimeout, and EventPanic for a panic that
+	// arrives after an abandoned call has returned.
+	Observers []rampart.Observer `json:"-"`
+}
+
+// MarshalJSON writes the config with the duration as a string ("250ms").
+func (c Config) MarshalJSON() ([]byte, error) { return config.Marshal(c) }
+
+// UnmarshalJSON reads the config; the duration may be a string ("250ms").
+func (c *Config) UnmarshalJSON(b []byte) error { return config.Unmarshal("timeout", b, c) }
+
+// Policy bounds the duration of a call. It is safe for concurrent use.
+type Policy struct {
+	name      string
+	d         time.Duration
+	mode      Mode
+	clock     rampart.Clock
+	observers []rampart.Observer
+}
+
+// New returns a timeout policy, or an error naming the first invalid field.
+func New(c Config) (*Policy, error) {
+	if c.Timeout <= 0 {
+		return nil, config.Errorf("timeout", "Timeout", "must be > 0, got %v", c.Timeout)
+	}
+	if c.Mode > Abandon {
+		return nil, config.Errorf("timeout", "Mode", "must be Cooperative or Abandon, got %v", c.Mode)
+	}
+	if c.Name == "" {
+		c.Name = "timeout"
+	}
+	return &Policy{name: c.Name, d: c.Timeout, mode: c.Mode, clock: c.Clock, observers: c.Observers}, nil
+}
+
+// Name returns the policy's name.
+func (p *Policy) Name() string { return p.name }
+
+// Timeout returns the configured duration.
+func (p *Policy) Timeout() time.Duration { return p.d }
+
+// Do runs fn with a deadline; see [rampart.Do].
+func (p *Policy) Do(ctx context.Context, fn func(context.Context) error) error {
+	return rampart.Do(ctx, p, fn)
+}
+
+// Error is returned when a timeout fires before the call returns. It
+// matches [ErrTimeout] and unwraps to the function's own error if it
+// returned one (typically [context.DeadlineExceeded]), else to
+// [context.DeadlineExceeded].
+type Error struct {
+	Policy  string        // the policy's name
+	Timeout time.Duration // the configured timeout
+	Err     error         // what the function returned; nil if it was abandoned
+}
+
+func (e *Error) Error() string {
+	s := "timeout: " + e.Policy + ": call exceeded " + e.Timeout.String()
+	if e.Err != nil && !errors.Is(e.Err, context.DeadlineExceeded) {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Is reports whether target is [ErrTimeout].
+func (e *Error) Is(target error) bool { return target == ErrTimeout }
+
+// Unwrap returns the function's error, or [context.DeadlineExceeded].
+func (e *Error) Unwrap() error {
+	if e.Err != nil {
+		return e.Err
+	}
+	return context.DeadlineExceeded
+}
+
+// errFired is the cancellation cause a timeout sets on its own context, so
+// it can tell its own deadline from the caller's.
+var errFired = errors.New("timeout: fired")
+
+// Execute implements [rampart.Policy].
+func (p *Policy) Execute(ctx context.Context, next rampart.Next) error {
+	if p.mode == Abandon {
+		return p.abandon(ctx, next)
+	}
+	tctx, cancel := p.withDeadline(ctx)
+	defer cancel()
+	err := next.Run(tctx)
+	if err == nil {
+		// The function finished its work; a deadline that passed while it
+		// was returning does not undo that.
+		return nil
+	}
+	return p.judge(ctx, tctx, err)
+}
+
+// judge turns err, returned under tctx, into what the caller sees.
+func (p *Policy) judge(ctx, tctx context.Context, err error) error {
+	if context.Cause(tctx) != errFired {
+		return err
+	}
+	if cerr := ctx.Err(); cerr != nil {
+		// Both deadlines passed; the caller's is the one to report.
+		if errors.Is(err, cerr) {
+			return err
+		}
+		return cerr
+	}
+	p.emitTimeout(err)
+	return &Error{Policy: p.name, Timeout: p.d, Err: err}
+}
+
+func (p *Policy) emitTimeout(err error) {
+	if len(p.observers) == 0 {
+		return
+	}
+	rampart.Emit(p.observers, rampart.Event{
+		Kind: rampart.EventTimeout, Policy: p.name, Time: rampart.Now(p.clock),
+		Delay: p.d, Err: err,
+	})
+}
+
+// withDeadline derives the context a call runs under: cancelled with cause
+// errFired when the timeout passes.
+func (p *Policy) withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
+	if p.clock == nil {
+		return context.WithTimeoutCause(ctx, p.d, errFired)
+	}
+	deadline := p.clock.Now().Add(p.d)
+	if dl, ok := ctx.Deadline(); ok && !deadline.Before(dl) {
+		// The caller's deadline comes first; it governs.
+		return context.WithCancel(ctx)
+	}
+	cctx, cancel := context.WithCancelCause(ctx)
+	t := p.clock.AfterFunc(p.d, func() { cancel(errFired) })
+	return deadlineContext{cctx, deadline}, func() {
+		t.Stop()
+		cancel(context.Canceled)
+	}
+}
+
+// deadlineContext reports a deadline kept on a [rampart.Clock] other than
+// the real one.
+type deadlineContext struct {
+	context.Context
+	deadline time.Time
+}
+
+func (c deadlineContext) Deadline() (time.Time, bool) { return c.deadline, true }
+
+type outcome struct {
+	err      error
+	panicked bool
+	value    any
+	stack    []byte
+}
+
+// States of an abandon-mode call, decided once by compare-and-swap between
+// the caller and the goroutine running the function.
+const (
+	running int32 = iota
+	finished
+	abandoned
+)
+
+func (p *Policy) abandon(ctx context.Context, next rampart.Next) error {
+	tctx, cancel := p.withDeadline(ctx)
+	attempt := next.Fork()
+	done := make(chan outcome, 1)
+	var state atomic.Int32
+	go func() {
+		// This goroutine outlives the call when the call is abandoned; it
+		// ends when the function returns.
+		defer cancel()
+		var o outcome
+		ok := false
+		defer func() {
+			if !ok {
+				o.panicked = true
+				o.value = recover()
+				o.stack = debug.Stack()
+			}
+			if state.CompareAndSwap(running, finished) {
+				done <- o
+				return
+			}
+			// The caller has left. A panic cannot be raised in its
+			// goroutine any more; report it rather than crash the process.
+			if o.panicked {
+				rampart.Emit(p.observers, rampart.Event{
+					Kind: rampart.EventPanic, Policy: p.name, Time: rampart.Now(p.clock),
+					Err: fmt.Errorf("%w after the call was abandoned: %v\n%s", rampart.ErrPanic, o.value, o.stack),
+				})
+			}
+		}()
+		o.err = attempt.Run(tctx)
+		ok = true
+	}()
+	select {
+	case o := <-done:
+		return p.finish(ctx, tctx, next, attempt, o)
+	case <-tctx.Done():
+		if !state.CompareAndSwap(running, abandoned) {
+			// The function finished at the deadline: take its result.
+			return p.finish(ctx, tctx, next, attempt, <-done)
+		}
+		if context.Cause(tctx) != errFired || ctx.Err() != nil {
+			return ctx.Err()
+		}
+		p.emitTimeout(nil)
+		return &Error{Policy: p.name, Timeout: p.d}
+	}
+}
+
+func (p *Policy) finish(ctx, tctx context.Context, next, attempt rampart.Next, o outcome) error {
+	if o.panicked {
+		panic(o.value)
+	}
+	next.Adopt(attempt)
+	if o.err == nil {
+		return nil
+	}
+	return p.judge(ctx, tctx, o.err)
+}
