@@ -1,0 +1,90 @@
+package sim
+
+import (
+	"time"
+
+	"github.com/rampart-go/rampart/internal/config"
+)
+
+// Result is the outcome of one run: the summary and the per-window series.
+type Result struct {
+	// Summary holds the headline figures.
+	Summary Summary `json:"summary"`
+	// Windows holds one entry per second of simulated time.
+	Windows []Window `json:"windows"`
+	// FaultStart and FaultEnd bound the scenario's faults (both zero
+	// when it has none).
+	FaultStart time.Duration `json:"fault_start"`
+	FaultEnd   time.Duration `json:"fault_end"`
+	// Setup is the scenario as run, defaults filled in.
+	Setup Scenario `json:"scenario"`
+}
+
+// MarshalJSON writes the result with durations as strings.
+func (r Result) MarshalJSON() ([]byte, error) { return config.Marshal(r) }
+
+// Summary is the headline of a run. Its JSON form is what `rampart sim
+// -json` prints, one object per policy.
+type Summary struct {
+	// Scenario and Policy name what ran.
+	Scenario string `json:"scenario"`
+	Policy   string `json:"policy"`
+	// Requests is how many requests the clients made; Attempts how many
+	// attempts reached the server for them (refused attempts never do).
+	Requests int64 `json:"requests"`
+	Attempts int64 `json:"attempts"`
+	// Amplification is Attempts ÷ Requests: the load the policy adds.
+	Amplification float64 `json:"amplification"`
+	// AmplificationAfterFault is attempts ÷ requests counted in the
+	// windows from the end of the last fault on: whether the extra load
+	// stops when the fault does.
+	AmplificationAfterFault float64 `json:"amplification_after_fault"`
+	// Goodput is the share of requests that succeeded within their
+	// deadline.
+	Goodput float64 `json:"goodput"`
+	// P99ms is the 99th percentile of request latency (arrival to final
+	// outcome, success or not), in milliseconds.
+	P99ms float64 `json:"p99_ms"`
+	// RecoverySeconds is the time from the end of the last fault until
+	// every later window has goodput of at least [RecoveredGoodput]; nil
+	// when that never happens before the end of the run.
+	RecoverySeconds *float64 `json:"recovery_seconds"`
+	// Metastable reports a run that never recovered although the healthy
+	// server has capacity to spare for its load: the overload sustains
+	// itself after its trigger is gone.
+	Metastable bool `json:"metastable"`
+}
+
+// Recovered reports whether the run recovered after its faults.
+func (s Summary) Recovered() bool { return s.RecoverySeconds != nil }
+
+// Window is what happened in one window of [WindowSize].
+type Window struct {
+	// Start is the window's start in simulated time.
+	Start time.Duration `json:"start"`
+	// Requests is how many requests arrived in the window.
+	Requests int `json:"requests"`
+	// Attempts is how many attempts were sent to the server in the
+	// window: the load it saw.
+	Attempts int `json:"attempts"`
+	// Successes is how many of the window's requests succeeded within
+	// their deadline (whenever that was).
+	Successes int `json:"successes"`
+	// Queue is the mean length of the server's queue over the window.
+	Queue float64 `json:"queue"`
+	// P50 and P99 are percentiles of the latency of the window's
+	// requests, arrival to final outcome.
+	P50 time.Duration `json:"p50"`
+	P99 time.Duration `json:"p99"`
+}
+
+// MarshalJSON writes the window with durations as strings.
+func (w Window) MarshalJSON() ([]byte, error) { return config.Marshal(w) }
+
+// Goodput is Successes ÷ Requests; 1 for a window without requests.
+func (w Window) Goodput() float64 {
+	if w.Requests == 0 {
+		return 1
+	}
+	return float64(w.Successes) / float64(w.Requests)
+}
