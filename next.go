@@ -14,10 +14,9 @@ import (
 // (fallbacks, result-based retry) or run attempts concurrently (hedging, an
 // abandoning timeout).
 type Next struct {
-	chain []Policy
-	rest  *Next
-	fn    func(context.Context) error
-	op    operation
+	chain []Policy                    // the policies still to run
+	fn    func(context.Context) error // the function of a Do, or nil
+	op    operation                   // the function and result slot of a Get, or nil
 }
 
 // operation is a protected function together with its result slot.
@@ -33,10 +32,7 @@ type operation interface {
 // when no policy is left.
 func (n Next) Run(ctx context.Context) error {
 	if len(n.chain) != 0 {
-		return n.chain[0].Execute(ctx, Next{chain: n.chain[1:], rest: n.rest, fn: n.fn, op: n.op})
-	}
-	if n.rest != nil {
-		return n.rest.Run(ctx)
+		return n.chain[0].Execute(ctx, Next{chain: n.chain[1:], fn: n.fn, op: n.op})
 	}
 	if n.op != nil {
 		return n.op.run(ctx)
@@ -55,19 +51,11 @@ func (n Next) Fork() Next {
 	if n.op != nil {
 		n.op = n.op.fork()
 	}
-	if n.rest != nil {
-		r := n.rest.Fork()
-		n.rest = &r
-	}
 	return n
 }
 
 // Adopt copies the result of from, a fork of n, into n's result slot.
 func (n Next) Adopt(from Next) {
-	if n.rest != nil && from.rest != nil {
-		n.rest.Adopt(*from.rest)
-		return
-	}
 	if n.op != nil && from.op != nil && n.op != from.op {
 		n.op.adopt(from.op)
 	}
@@ -78,9 +66,6 @@ func (n Next) Adopt(from Next) {
 // result. The value is boxed in an interface, which may allocate: call it
 // only when a policy needs the value.
 func (n Next) Result() (v any, ok bool) {
-	if n.rest != nil {
-		return n.rest.Result()
-	}
 	if n.op == nil {
 		return nil, false
 	}
@@ -91,9 +76,6 @@ func (n Next) Result() (v any, ok bool) {
 // returns an error if v's type is not the call's result type. For calls made
 // with [Do], which have no result, it does nothing and returns nil.
 func (n Next) SetResult(v any) error {
-	if n.rest != nil {
-		return n.rest.SetResult(v)
-	}
 	if n.op == nil {
 		return nil
 	}
@@ -103,9 +85,6 @@ func (n Next) SetResult(v any) error {
 // HasResult reports whether the call carries a result, that is, whether it
 // was made with [Get] rather than [Do].
 func (n Next) HasResult() bool {
-	if n.rest != nil {
-		return n.rest.HasResult()
-	}
 	return n.op != nil
 }
 

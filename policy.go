@@ -104,11 +104,13 @@ func (c *Chain) Execute(ctx context.Context, next Next) error {
 	if len(c.policies) == 0 {
 		return next.Run(ctx)
 	}
+	chain := c.policies[1:]
 	if len(next.chain) != 0 {
-		// A chain nested inside another chain: run ours, then the rest.
-		return c.policies[0].Execute(ctx, Next{chain: c.policies[1:], rest: &next, fn: next.fn, op: next.op})
+		// A chain inside a policy of another kind inside a chain, so not
+		// flattened: run ours, then the rest. Rare, so the join may allocate.
+		chain = append(chain[:len(chain):len(chain)], next.chain...)
 	}
-	return c.policies[0].Execute(ctx, Next{chain: c.policies[1:], rest: next.rest, fn: next.fn, op: next.op})
+	return c.policies[0].Execute(ctx, Next{chain: chain, fn: next.fn, op: next.op})
 }
 
 // Do runs fn under the pipeline; see [Do].

@@ -128,7 +128,11 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	s := "timeout: " + e.Policy + ": call exceeded " + e.Timeout.String()
+	s := "timeout: "
+	if e.Policy != "" && e.Policy != "timeout" {
+		s += e.Policy + ": "
+	}
+	s += "call exceeded " + e.Timeout.String()
 	if e.Err != nil && !errors.Is(e.Err, context.DeadlineExceeded) {
 		s += ": " + e.Err.Error()
 	}

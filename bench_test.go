@@ -1,0 +1,77 @@
+package rampart_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/rampart-go/rampart"
+)
+
+type noop struct{}
+
+func (noop) Execute(ctx context.Context, next rampart.Next) error { return next.Run(ctx) }
+
+func ok(context.Context) error { return nil }
+
+func BenchmarkDo(b *testing.B) {
+	ctx := context.Background()
+	b.Run("pipeline=empty", func(b *testing.B) {
+		p := rampart.Pipeline()
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = p.Do(ctx, ok)
+		}
+	})
+	b.Run("pipeline=noop", func(b *testing.B) {
+		p := rampart.Pipeline(noop{})
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = p.Do(ctx, ok)
+		}
+	})
+	b.Run("policy=noop", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = rampart.Do(ctx, noop{}, ok)
+		}
+	})
+	b.Run("pipeline=noop3", func(b *testing.B) {
+		p := rampart.Pipeline(noop{}, noop{}, noop{})
+		b.ReportAllocs()
+		for b.Loop() {
+			_ = p.Do(ctx, ok)
+		}
+	})
+}
+
+func BenchmarkGet(b *testing.B) {
+	ctx := context.Background()
+	fn := func(context.Context) (int, error) { return 1, nil }
+	b.Run("pipeline=noop", func(b *testing.B) {
+		p := rampart.Pipeline(noop{})
+		b.ReportAllocs()
+		for b.Loop() {
+			_, _ = rampart.Get(ctx, p, fn)
+		}
+	})
+	b.Run("pipeline=noop/parallel", func(b *testing.B) {
+		p := rampart.Pipeline(noop{})
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				_, _ = rampart.Get(ctx, p, fn)
+			}
+		})
+	})
+}
+
+func BenchmarkDoParallel(b *testing.B) {
+	ctx := context.Background()
+	p := rampart.Pipeline(noop{})
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			_ = p.Do(ctx, ok)
+		}
+	})
+}
