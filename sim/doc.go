@@ -1,0 +1,62 @@
+// Package sim is a deterministic discrete-event simulator of retry storms:
+// open-loop clients calling an overloaded server, each client running the
+// real rampart policies — the same backoff, budget and breaker decisions
+// the library makes at run time — in simulated time.
+//
+// It exists to show, with numbers anyone can reproduce, what a client
+// policy does to a struggling server: whether a brief fault stays brief, or
+// whether retries keep the server overloaded long after the fault is gone
+// (a metastable failure).
+//
+// # Model
+//
+// Time is virtual: a heap of events, processed in order of time (ties in
+// order of scheduling), with a [rampart.ManualClock] moved by the event
+// loop as the clock the policies read. A 120-second scenario runs in a
+// fraction of a second.
+//
+// The server has Workers workers and a FIFO queue. Each attempt takes a
+// service time drawn from a distribution (exponential, constant or
+// lognormal). By default the server serves queued work even after its
+// client has stopped waiting, as most servers do; [Scenario].CancelAbandoned
+// makes it drop such work instead.
+//
+// Clients are open-loop Poisson sources: new requests arrive at their rate
+// whatever happens to earlier ones, as they do from users. Each client has
+// its own instance of the policy (its own retry budget, its own breaker),
+// as separate processes would. Each attempt has a timeout; a request may
+// also have an overall deadline.
+//
+// Faults act over a window of time: a capacity drop multiplies service
+// times, a latency spike adds to them, an error spike fails a fraction of
+// attempts fast (at a small cost to the worker), a load spike multiplies
+// the clients' request rate.
+//
+// # Randomness
+//
+// Every random draw comes from math/rand/v2 PCG sources seeded from
+// [Scenario].Seed, one stream per purpose (each client's arrivals, each
+// client's jitter, service times, faults), so one seed gives one run bit
+// for bit, and two policies run under one seed see the same arrivals.
+//
+// # Metrics
+//
+// Per window of [WindowSize]: requests arriving, attempts sent (the load on
+// the server), requests that succeeded within their deadline (counted in the
+// window they arrived in), the mean queue length, and p50/p99 of request
+// latency. The [Summary] gives amplification (attempts ÷ requests) overall
+// and after the fault, goodput (successes ÷ requests), p99 latency, time to
+// recover after the fault ends (until every later window has goodput of
+// [RecoveredGoodput] or more) and whether the run is metastable: not
+// recovered by the end although the healthy server has capacity to spare.
+//
+// # Policies
+//
+// [Policies] lists the built-in client policies, from no retry at all to
+// rampart's defaults; a [Policy] may also be read from JSON with
+// [ParsePolicies], using the policies' own config structs. [Scenarios]
+// lists the built-in scenarios; [ParseScenario] reads one from JSON.
+//
+// The command rampart sim (module cmd/rampart) runs scenarios from the
+// terminal, prints a table or JSON, and draws an SVG chart with [WriteSVG].
+package sim
