@@ -1,0 +1,209 @@
+package retry
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/internal/fastrand"
+)
+
+// Policy retries failed calls with backoff and jitter, within the caller's
+// deadline and a retry budget. Build it with [New]; it is safe for
+// concurrent use and serves every result type.
+type Policy struct {
+	name          string
+	maxAttempts   int
+	maxElapsed    time.Duration
+	maxRetryAfter time.Duration
+	retryAll      bool
+	backoff       Backoff
+	rand          Rand
+	budget        Budget       // nil when disabled
+	bucket        *TokenBucket // budget, when it is a token bucket: called directly
+	counter       Budget       // budget, when its OnRequest does something
+	classifier    rampart.Classifier
+	onResult      func(any) bool
+	clock         rampart.Clock
+	observers     []rampart.Observer
+
+	// Counters, written only on failure paths.
+	retries, exhausted, refused, interrupted atomic.Int64
+}
+
+var _ rampart.Policy = (*Policy)(nil)
+
+// New returns a retry policy, or an error naming the first invalid field of
+// c.
+func New(c Config) (*Policy, error) {
+	c, err := c.validate()
+	if err != nil {
+		return nil, err
+	}
+	p := &Policy{
+		name:          c.Name,
+		maxAttempts:   c.MaxAttempts,
+		maxElapsed:    c.MaxElapsed,
+		maxRetryAfter: c.MaxRetryAfter,
+		retryAll:      c.RetryAll,
+		backoff:       c.Strategy,
+		rand:          c.Rand,
+		classifier:    c.Classifier,
+		onResult:      c.RetryOnResult,
+		clock:         c.Clock,
+		observers:     append([]rampart.Observer(nil), c.Observers...),
+	}
+	if p.backoff == nil {
+		if p.backoff, err = newBackoff(c.Backoff, "Backoff."); err != nil {
+			return nil, err
+		}
+	}
+	if p.rand == nil {
+		if c.Seed != 0 {
+			p.rand = fastrand.New(c.Seed)
+		} else {
+			p.rand = fastrand.Runtime{}
+		}
+	}
+	switch {
+	case c.DisableBudget || c.Budget == NoBudget:
+	case c.Budget == nil:
+		p.budget = newTokenBucket(c.BudgetConfig)
+	default:
+		p.budget = c.Budget
+	}
+	switch b := p.budget.(type) {
+	case nil:
+	case *TokenBucket:
+		p.bucket = b
+	default:
+		p.counter = b
+	}
+	return p, nil
+}
+
+// Name returns the policy's name.
+func (p *Policy) Name() string { return p.name }
+
+// Budget returns the policy's retry budget, nil when it has none. Share it
+// with a hedger or another policy calling the same destination.
+func (p *Policy) Budget() Budget { return p.budget }
+
+// Do runs fn under the policy; see [rampart.Do].
+func (p *Policy) Do(ctx context.Context, fn func(context.Context) error) error {
+	return rampart.Do(ctx, p, fn)
+}
+
+// Execute implements [rampart.Policy]. When the first attempt succeeds it
+// reads no clock (unless MaxElapsed is set), makes no context, allocates
+// nothing and writes no shared memory while the budget is full.
+func (p *Policy) Execute(ctx context.Context, next rampart.Next) error {
+	var start time.Time
+	if p.maxElapsed > 0 {
+		start = rampart.Now(p.clock)
+	}
+	if p.counter != nil {
+		p.counter.OnRequest()
+	}
+	done := false
+	defer func() {
+		if !done {
+			p.panicked(1)
+		}
+	}()
+	err := next.Run(ctx)
+	done = true
+	if err == nil && p.onResult == nil {
+		p.succeeded()
+		return nil
+	}
+	return p.retry(ctx, next, err, start)
+}
+
+// retry is the loop after the first attempt returned err (or a result to
+// look at). It makes every decision through a [Call], as a simulator does.
+func (p *Policy) retry(ctx context.Context, next rampart.Next, err error, start time.Time) error {
+	deadline, _ := ctx.Deadline()
+	c := Call{p: p, attempts: 1, start: start, deadline: deadline}
+	for {
+		if err == nil {
+			if p.onResult == nil || !p.resultRetryable(next) {
+				c.Succeeded()
+				return nil
+			}
+			err = ErrRetryableResult
+		}
+		d := c.Failed(ctx, err, rampart.Now(p.clock))
+		if !d.Retry {
+			return d.Err
+		}
+		if werr := rampart.Sleep(ctx, p.clock, d.Delay); werr != nil {
+			return c.Interrupted(werr)
+		}
+		err = p.attempt(rampart.WithAttempt(ctx, rampart.Attempt{Number: d.Attempt, Retry: true}), next, d.Attempt)
+	}
+}
+
+// attempt runs attempt n (n > 1), recording a panic before it goes on up.
+func (p *Policy) attempt(ctx context.Context, next rampart.Next, n int) error {
+	done := false
+	defer func() {
+		if !done {
+			p.panicked(n)
+		}
+	}()
+	err := next.Run(ctx)
+	done = true
+	return err
+}
+
+func (p *Policy) resultRetryable(next rampart.Next) bool {
+	v, ok := next.Result()
+	return ok && p.onResult(v)
+}
+
+func (p *Policy) succeeded() {
+	if p.bucket != nil {
+		p.bucket.OnSuccess()
+	} else if p.budget != nil {
+		p.budget.OnSuccess()
+	}
+}
+
+// panicked records attempt n's panic as a failure; the panic then carries
+// on to the caller untouched. The policy holds nothing else to release.
+func (p *Policy) panicked(n int) {
+	if p.budget != nil {
+		p.budget.OnFailure()
+	}
+	if len(p.observers) != 0 {
+		rampart.Emit(p.observers, rampart.Event{
+			Kind: rampart.EventPanic, Policy: p.name, Time: rampart.Now(p.clock),
+			Attempt: n, Err: rampart.ErrPanic,
+		})
+	}
+}
+
+// Snapshot holds a policy's counters. Successes are not counted, so that
+// the success path stays free.
+type Snapshot struct {
+	// Retries is how many retries were scheduled.
+	Retries int64
+	// Exhausted is how many calls gave up with an [*ExhaustedError].
+	Exhausted int64
+	// BudgetRefused is how many retries the budget refused.
+	BudgetRefused int64
+	// Interrupted is how many waits the caller's context cut short.
+	Interrupted int64
+}
+
+// Snapshot returns the policy's counters.
+func (p *Policy) Snapshot() Snapshot {
+	return Snapshot{
+		Retries:       p.retries.Load(),
+		Exhausted:     p.exhausted.Load(),
+		BudgetRefused: p.refused.Load(),
+		Interrupted:   p.interrupted.Load(),
+	}
+}
