@@ -150,29 +150,33 @@ func (e *Error) Unwrap() error {
 	return context.DeadlineExceeded
 }
 
-// errFired is the cancellation cause a timeout sets on its own context, so
-// it can tell its own deadline from the caller's.
-var errFired = errors.New("timeout: fired")
-
 // Execute implements [rampart.Policy].
 func (p *Policy) Execute(ctx context.Context, next rampart.Next) error {
 	if p.mode == Abandon {
 		return p.abandon(ctx, next)
 	}
-	tctx, cancel := p.withDeadline(ctx)
-	defer cancel()
+	tctx := newDeadlineCtx(ctx, p.clock, p.d)
+	released := false
+	defer func() {
+		if !released { // the function panicked: free the timer on the way out
+			tctx.release()
+		}
+	}()
 	err := next.Run(tctx)
+	fired := tctx.release()
+	released = true
 	if err == nil {
 		// The function finished its work; a deadline that passed while it
 		// was returning does not undo that.
 		return nil
 	}
-	return p.judge(ctx, tctx, err)
+	return p.judge(ctx, fired, err)
 }
 
-// judge turns err, returned under tctx, into what the caller sees.
-func (p *Policy) judge(ctx, tctx context.Context, err error) error {
-	if context.Cause(tctx) != errFired {
+// judge turns err, returned by a call whose deadline fired or not, into what
+// the caller sees.
+func (p *Policy) judge(ctx context.Context, fired bool, err error) error {
+	if !fired {
 		return err
 	}
 	if cerr := ctx.Err(); cerr != nil {
@@ -196,34 +200,6 @@ func (p *Policy) emitTimeout(err error) {
 	})
 }
 
-// withDeadline derives the context a call runs under: cancelled with cause
-// errFired when the timeout passes.
-func (p *Policy) withDeadline(ctx context.Context) (context.Context, context.CancelFunc) {
-	if p.clock == nil {
-		return context.WithTimeoutCause(ctx, p.d, errFired)
-	}
-	deadline := p.clock.Now().Add(p.d)
-	if dl, ok := ctx.Deadline(); ok && !deadline.Before(dl) {
-		// The caller's deadline comes first; it governs.
-		return context.WithCancel(ctx)
-	}
-	cctx, cancel := context.WithCancelCause(ctx)
-	t := p.clock.AfterFunc(p.d, func() { cancel(errFired) })
-	return deadlineContext{cctx, deadline}, func() {
-		t.Stop()
-		cancel(context.Canceled)
-	}
-}
-
-// deadlineContext reports a deadline kept on a [rampart.Clock] other than
-// the real one.
-type deadlineContext struct {
-	context.Context
-	deadline time.Time
-}
-
-func (c deadlineContext) Deadline() (time.Time, bool) { return c.deadline, true }
-
 type outcome struct {
 	err      error
 	panicked bool
@@ -240,14 +216,13 @@ const (
 )
 
 func (p *Policy) abandon(ctx context.Context, next rampart.Next) error {
-	tctx, cancel := p.withDeadline(ctx)
+	tctx := newDeadlineCtx(ctx, p.clock, p.d)
 	attempt := next.Fork()
 	done := make(chan outcome, 1)
 	var state atomic.Int32
 	go func() {
 		// This goroutine outlives the call when the call is abandoned; it
 		// ends when the function returns.
-		defer cancel()
 		var o outcome
 		ok := false
 		defer func() {
@@ -260,6 +235,7 @@ func (p *Policy) abandon(ctx context.Context, next rampart.Next) error {
 				done <- o
 				return
 			}
+			tctx.release()
 			// The caller has left. A panic cannot be raised in its
 			// goroutine any more; report it rather than crash the process.
 			if o.panicked {
@@ -280,7 +256,7 @@ func (p *Policy) abandon(ctx context.Context, next rampart.Next) error {
 			// The function finished at the deadline: take its result.
 			return p.finish(ctx, tctx, next, attempt, <-done)
 		}
-		if context.Cause(tctx) != errFired || ctx.Err() != nil {
+		if !tctx.firedFirst() || ctx.Err() != nil {
 			return ctx.Err()
 		}
 		p.emitTimeout(nil)
@@ -288,7 +264,8 @@ func (p *Policy) abandon(ctx context.Context, next rampart.Next) error {
 	}
 }
 
-func (p *Policy) finish(ctx, tctx context.Context, next, attempt rampart.Next, o outcome) error {
+func (p *Policy) finish(ctx context.Context, tctx *deadlineCtx, next, attempt rampart.Next, o outcome) error {
+	fired := tctx.release()
 	if o.panicked {
 		panic(o.value)
 	}
@@ -296,5 +273,5 @@ func (p *Policy) finish(ctx, tctx context.Context, next, attempt rampart.Next, o
 	if o.err == nil {
 		return nil
 	}
-	return p.judge(ctx, tctx, o.err)
+	return p.judge(ctx, fired, o.err)
 }

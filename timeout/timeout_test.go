@@ -302,3 +302,78 @@ func TestNoGoroutineLeftInCooperativeMode(t *testing.T) {
 // sleep waits on the bubble's virtual clock; every test that calls it runs
 // inside synctest.Test, so no test waits for real time.
 func sleep(d time.Duration) { <-time.After(d) }
+
+func TestDerivedContextIsCancelledAtDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPolicy(t, timeout.Config{Timeout: 100 * time.Millisecond})
+		err := p.Do(context.Background(), func(ctx context.Context) error {
+			child, cancel := context.WithCancel(ctx)
+			defer cancel()
+			var stopped atomic.Bool
+			stop := context.AfterFunc(child, func() { stopped.Store(true) })
+			defer stop()
+			<-child.Done()
+			synctest.Wait()
+			if !stopped.Load() {
+				t.Error("AfterFunc on a derived context did not run")
+			}
+			return child.Err()
+		})
+		if !errors.Is(err, timeout.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+func TestParentCancellationReachesDerivedContext(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPolicy(t, timeout.Config{Timeout: time.Hour})
+		ctx, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(time.Second, cancel)
+		start := time.Now()
+		err := p.Do(ctx, func(ctx context.Context) error {
+			child, cancel := context.WithTimeout(ctx, 2*time.Hour)
+			defer cancel()
+			<-child.Done()
+			return child.Err()
+		})
+		if !errors.Is(err, context.Canceled) || time.Since(start) != time.Second {
+			t.Fatalf("err = %v after %v", err, time.Since(start))
+		}
+	})
+}
+
+func TestFunctionThatNeverWatchesStillTimesOut(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPolicy(t, timeout.Config{Timeout: 100 * time.Millisecond})
+		err := p.Do(context.Background(), func(ctx context.Context) error {
+			sleep(200 * time.Millisecond) // busy, never looks at ctx
+			if ctx.Err() != context.DeadlineExceeded {
+				t.Errorf("ctx.Err() after the deadline = %v", ctx.Err())
+			}
+			return io.ErrUnexpectedEOF
+		})
+		if !errors.Is(err, timeout.ErrTimeout) || !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("err = %v", err)
+		}
+		err = p.Do(context.Background(), func(ctx context.Context) error {
+			sleep(200 * time.Millisecond)
+			return io.ErrUnexpectedEOF // and never asks ctx at all
+		})
+		if !errors.Is(err, timeout.ErrTimeout) {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}
+
+func TestContextValuesPassThrough(t *testing.T) {
+	type key struct{}
+	p := newPolicy(t, timeout.Config{Timeout: time.Second})
+	ctx := context.WithValue(context.Background(), key{}, "v")
+	_ = p.Do(ctx, func(ctx context.Context) error {
+		if ctx.Value(key{}) != "v" {
+			t.Error("value lost")
+		}
+		return nil
+	})
+}
