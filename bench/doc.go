@@ -1,0 +1,35 @@
+// Package bench holds rampart's side-by-side benchmarks against peer
+// libraries: sony/gobreaker v2, failsafe-go, afex/hystrix-go,
+// eapache/go-resiliency, cenkalti/backoff v5 and golang.org/x/time/rate.
+//
+// # Classes
+//
+// Each operation class is one benchmark with a sub-benchmark per library,
+// named Benchmark<Class>/lib=<name>, and a contended twin
+// Benchmark<Class>Parallel/lib=<name> that runs under b.RunParallel:
+//
+//   - Breaker: a breaker-guarded call on the success path, consecutive or
+//     count window.
+//   - BreakerTimeWindow: the same with a time-based (rolling) window.
+//   - BreakerOpen: the rejection path of an open breaker.
+//   - Retry: a retry wrapper whose first attempt succeeds.
+//   - Pipeline: fallback + retry + breaker + per-attempt timeout, success
+//     path.
+//   - RateLimit: the limiter's decision on a call it lets through.
+//
+// # Fairness
+//
+// Every library is configured as close to the others as its API allows, from
+// shared constants (see config.go); each class's file says where a library
+// cannot follow. Each benchmarked configuration is built by the same
+// constructor the correctness tests use, and those tests check that it trips,
+// rejects and recovers as claimed, so no row measures a no-op. Every
+// benchmark checks each call's error, so a misconfigured row fails instead
+// of reporting a fast number.
+//
+// # Running
+//
+// From the repository root, `make bench` runs every benchmark six times,
+// summarises them with benchstat and writes docs/benchmarks.md (see run.sh
+// and cmd/report).
+package bench
