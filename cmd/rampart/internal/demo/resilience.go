@@ -1,0 +1,182 @@
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/fallback"
+	"github.com/rampart-go/rampart/timeout"
+)
+
+// Protection is how the storefront guards its recommendations call; the
+// values scale with the timeline so a compressed run behaves alike.
+type Protection struct {
+	AttemptTimeout time.Duration // per-attempt timeout
+	Budget         time.Duration // overall timeout of the call, retries included
+	BreakerOpenFor time.Duration // how long the breaker stays open before probing
+	MaxStale       time.Duration // oldest cached recommendations still served
+}
+
+func defaultProtection(tl Timeline) Protection {
+	return Protection{
+		AttemptTimeout: 150 * time.Millisecond,
+		Budget:         400 * time.Millisecond,
+		BreakerOpenFor: tl.Scale(2*time.Second, 200*time.Millisecond),
+		MaxStale:       tl.Scale(5*time.Second, 500*time.Millisecond),
+	}
+}
+
+// recsClient calls the recommendations service through a rampart pipeline:
+//
+//	last-good cache → popular items → overall timeout → retry (with budget) → circuit breaker → per-attempt timeout → HTTP
+//
+// and hides the section when no fallback can serve.
+type recsClient struct {
+	url         string
+	client      *http.Client
+	bestsellers map[string][]int
+	policy      rampart.Policy
+
+	breakerState atomic.Pointer[string]
+	opened       atomic.Int64
+}
+
+type productKey struct{}
+
+// errNoBestsellers is the popular-items fallback finding nothing to show.
+var errNoBestsellers = errors.New("no bestsellers for this category")
+
+func newRecsClient(url string, client *http.Client, bestsellers map[string][]int, pr Protection) (*recsClient, error) {
+	c := &recsClient{url: url, client: client, bestsellers: bestsellers}
+	closed := "closed"
+	c.breakerState.Store(&closed)
+
+	lastGood, err := fallback.LastGood[[]int](fallback.CacheConfig{Name: "last-good", MaxAge: pr.MaxStale})
+	if err != nil {
+		return nil, err
+	}
+	popular, err := fallback.Func(c.popular, fallback.Config{Name: "popular-items"})
+	if err != nil {
+		return nil, err
+	}
+	overall, err := timeout.New(timeout.Config{Name: "recs-budget", Timeout: pr.Budget})
+	if err != nil {
+		return nil, err
+	}
+	attempt, err := timeout.New(timeout.Config{Name: "recs-attempt", Timeout: pr.AttemptTimeout})
+	if err != nil {
+		return nil, err
+	}
+	// The cache is tried before popular items, so it sits inside them:
+	// popular items replace whatever failure the cache could not.
+	c.policy = rampart.Pipeline(popular, lastGood, overall, attempt)
+	return c, nil
+}
+
+// observe follows the breaker's state from its events.
+func (c *recsClient) observe(e rampart.Event) {
+	if e.Kind != rampart.EventStateChange {
+		return
+	}
+	to := e.To
+	c.breakerState.Store(&to)
+	if to == "open" {
+		c.opened.Add(1)
+	}
+}
+
+// BreakerState returns the breaker's state as last reported.
+func (c *recsClient) BreakerState() string { return *c.breakerState.Load() }
+
+func (c *recsClient) popular(ctx context.Context, _ error) ([]int, error) {
+	p, _ := ctx.Value(productKey{}).(Product)
+	var out []int
+	for _, id := range c.bestsellers[p.Category] {
+		if id != p.ID {
+			out = append(out, id)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errNoBestsellers
+	}
+	return out, nil
+}
+
+// recommend implements recommender.
+func (c *recsClient) recommend(ctx context.Context, p Product) Recs {
+	var rep fallback.Report
+	ctx = fallback.WithReport(ctx, &rep)
+	ctx = fallback.WithKey(ctx, strconv.Itoa(p.ID))
+	ctx = context.WithValue(ctx, productKey{}, p)
+	ids, err := rampart.Get(ctx, c.policy, func(ctx context.Context) ([]int, error) {
+		return c.fetch(ctx, p.ID)
+	})
+	if err != nil {
+		cause := err
+		if rep.Cause != nil {
+			cause = rep.Cause
+		}
+		return Recs{Source: Hidden, Cause: cause}
+	}
+	r := Recs{Items: lookup(ids), Source: Fresh}
+	if rep.Used {
+		r.Cause, r.Age = rep.Cause, rep.Age
+		r.Source = Popular
+		if rep.Source == fallback.SourceCache {
+			r.Source = Cache
+		}
+	}
+	return r
+}
+
+func lookup(ids []int) []Product {
+	out := make([]Product, 0, len(ids))
+	for _, id := range ids {
+		if p, ok := productByID(id); ok {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// statusError is an HTTP answer other than 200.
+type statusError struct{ code int }
+
+func (e *statusError) Error() string { return "recommendations: HTTP " + strconv.Itoa(e.code) }
+
+// fetch is one attempt: a GET to the recommendations service. A 503 carries
+// the server's Retry-After, if any, for the retry policy to honour; other
+// 4xx answers are permanent.
+func (c *recsClient) fetch(ctx context.Context, id int) ([]int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url+"/recommendations?product="+strconv.Itoa(id), nil)
+	if err != nil {
+		return nil, rampart.Permanent(err)
+	}
+	resp, err := c.client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		err := error(&statusError{code: resp.StatusCode})
+		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s >= 0 {
+			err = rampart.WithRetryAfter(err, time.Duration(s)*time.Second)
+		}
+		if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
+			err = rampart.Permanent(err)
+		}
+		return nil, err
+	}
+	var body recsBody
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, fmt.Errorf("recommendations: %w", err)
+	}
+	return body.Items, nil
+}

@@ -1,0 +1,98 @@
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+)
+
+// Run plays the fault timeline once under load from the shoppers, writes
+// one line per tick to the Progress writer, and returns the summary with
+// its claims checked. It returns early, with an error, if ctx is done.
+func (d *Demo) Run(ctx context.Context) (Summary, error) {
+	now := time.Now()
+	if !d.start.CompareAndSwap(nil, &now) {
+		return Summary{}, errors.New("demo: Run called twice")
+	}
+	rec := &recorder{start: now}
+	loadCtx, cancel := context.WithDeadline(ctx, now.Add(d.cfg.Duration))
+	defer cancel()
+	sh := &shoppers{
+		count:    d.cfg.Shoppers,
+		seed:     d.cfg.Seed,
+		baseURL:  d.storefrontURL,
+		client:   &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}},
+		think:    d.cfg.Think,
+		recorder: rec,
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sh.run(loadCtx)
+	}()
+	d.report(rec, done)
+	<-done
+	sh.client.CloseIdleConnections()
+	if err := ctx.Err(); err != nil {
+		return Summary{}, err
+	}
+
+	pages, _ := rec.from(0)
+	s := summarize(pages, d.timeline, d.recs.AttemptsIn(Slow)+d.recs.AttemptsIn(Failing), d.recs.Attempts(), int(d.client.opened.Load()), d.cfg.Limits)
+	s.Seed = d.cfg.Seed
+	s.DurationSeconds = d.cfg.Duration.Seconds()
+	return s, nil
+}
+
+// report writes one line per tick until done is closed.
+func (d *Demo) report(rec *recorder, done <-chan struct{}) {
+	w := d.cfg.Progress
+	if w == nil {
+		return
+	}
+	tl := d.timeline
+	fmt.Fprintf(w, "storefront %s   catalog %s   recommendations %s\n", d.storefrontURL, d.catalogURL, d.recsURL)
+	fmt.Fprintf(w, "recommendations timeline: healthy until %s, slow until %s (answers take %s; the storefront waits %s per attempt), failing (HTTP 503) until %s, then healthy to %s\n",
+		secs(tl.SlowStart()), secs(tl.FailingStart()), 10*d.prot.AttemptTimeout, d.prot.AttemptTimeout, secs(tl.RecoveryStart()), secs(tl.Total))
+	fmt.Fprintf(w, "%7s  %-9s %6s %7s  %6s %6s %7s %6s  %-9s %10s\n", "time", "recs svc", "pages", "ok", "fresh", "cache", "popular", "hidden", "breaker", "attempts/s")
+	t := time.NewTicker(d.cfg.Tick)
+	defer t.Stop()
+	seen, attempts := 0, int64(0)
+	last := *d.start.Load()
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-t.C:
+			var pages []pageRecord
+			pages, seen = rec.from(seen)
+			a := d.recs.Attempts()
+			var ok int
+			var by [numSources]int
+			for _, p := range pages {
+				if p.ok {
+					ok++
+					by[p.source]++
+				}
+			}
+			rate := "-"
+			if len(pages) > 0 {
+				rate = fmt.Sprintf("%.1f%%", 100*float64(ok)/float64(len(pages)))
+			}
+			perSec := float64(a-attempts) / now.Sub(last).Seconds()
+			fmt.Fprintf(w, "%7s  %-9s %6d %7s  %6d %6d %7d %6d  %-9s %10.0f\n",
+				secs(now.Sub(*d.start.Load())), d.Phase(), len(pages), rate,
+				by[Fresh], by[Cache], by[Popular], by[Hidden], d.client.BreakerState(), perSec)
+			attempts, last = a, now
+		}
+	}
+}
+
+// secs formats d in seconds, with a decimal only when it needs one.
+func secs(d time.Duration) string {
+	s := fmt.Sprintf("%.1f", d.Seconds())
+	return strings.TrimSuffix(s, ".0") + "s"
+}
