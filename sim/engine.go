@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/retry"
 )
 
 // Errors an attempt can end with in the simulation.
@@ -71,7 +72,7 @@ type request struct {
 	arrival  int64
 	deadline int64 // absolute; 0 means none
 	attempts int   // attempts sent to the server
-	state    any   // the agent's per-request state
+	call     retry.Call
 }
 
 // attempt is one try of a request, sent to the server.
@@ -146,7 +147,7 @@ func (e *engine) run() {
 		}
 		if ev.at != e.now {
 			e.now = ev.at
-			e.clock.Set(epoch.Add(time.Duration(ev.at)))
+			e.clock.Set(e.time())
 		}
 		switch ev.kind {
 		case evArrival:
@@ -169,6 +170,9 @@ func (e *engine) run() {
 	e.m.trackQueue(max(e.now, e.dur), e.queue.len())
 }
 
+// time returns the simulated time as the policies see it.
+func (e *engine) time() time.Time { return epoch.Add(time.Duration(e.now)) }
+
 // arrive starts a new request on c.
 func (e *engine) arrive(c *client) {
 	r := &request{client: c, arrival: e.now}
@@ -177,14 +181,14 @@ func (e *engine) arrive(c *client) {
 	}
 	e.outstanding++
 	e.m.request(e.now)
-	c.agent.begin(r)
+	c.agent.begin(r, e.time())
 	e.send(r)
 }
 
 // send asks the client's policy whether the next attempt may go, and sends
 // it to the server if so.
 func (e *engine) send(r *request) {
-	if err := r.client.agent.admit(r); err != nil {
+	if err := r.client.agent.admit(r, e.time()); err != nil {
 		e.settle(r, err)
 		return
 	}
@@ -208,7 +212,7 @@ func (e *engine) answer(a *attempt, err error) {
 // settle hands the outcome of r's latest attempt to its policy, and either
 // ends r or schedules its next attempt.
 func (e *engine) settle(r *request, err error) {
-	again, wait := r.client.agent.settle(r, err)
+	again, wait := r.client.agent.settle(r, err, e.time())
 	switch {
 	case err == nil:
 		e.finish(r, true)

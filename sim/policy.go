@@ -5,36 +5,88 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/rampart-go/rampart/internal/config"
+	"github.com/rampart-go/rampart/retry"
 )
 
-// Policy is what each simulated client runs around its calls. The zero
-// value (apart from its name) makes one attempt and never retries.
+// Policy is what each simulated client runs around its calls, described
+// with the policies' own config structs, so a policy reads from JSON:
+//
+//	{"name": "mine", "retry": {"maxAttempts": 2, "backoff": {"base": "50ms"}}}
+//
+// Every client builds its own instances from the configs: its own retry
+// budget, its own breaker. A nil config leaves that policy out; with none,
+// a client makes one attempt per request.
 type Policy struct {
 	// Name identifies the policy in results and charts.
 	Name string `json:"name"`
+	// Retry configures a rampart retry policy (package retry). Its Rand
+	// is set to the client's own seeded stream and its Clock to the
+	// simulation's clock; a Seed or Rand given here is not used.
+	Retry *retry.Config `json:"retry,omitempty"`
 }
 
-// Validate reports the first invalid field of p.
+// MarshalJSON writes the policy as JSON.
+func (p Policy) MarshalJSON() ([]byte, error) { return config.Marshal(p) }
+
+// UnmarshalJSON reads a policy; an unknown key is an error.
+func (p *Policy) UnmarshalJSON(data []byte) error { return config.Unmarshal("sim", data, p) }
+
+// Validate reports the first invalid field of p, including those of its
+// policies' configs.
 func (p Policy) Validate() error {
 	if p.Name == "" {
 		return config.Errorf("sim", "Policy.Name", "must not be empty")
+	}
+	if p.Retry != nil {
+		if _, err := retry.New(*p.Retry); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 func (p *Policy) newAgent(env agentEnv) (agent, error) {
-	return once{}, nil
+	if p.Retry == nil {
+		return once{}, nil
+	}
+	rc := *p.Retry
+	rc.Seed = 0
+	rc.Rand = env.rand
+	rc.Clock = env.clock
+	rp, err := retry.New(rc)
+	if err != nil {
+		return nil, err
+	}
+	return retrier{p: rp}, nil
 }
 
 // Policies returns the built-in policies, from no protection to rampart's
 // full defaults:
 //
-//   - none: one attempt, no retry.
+//   - none: one attempt per request, no retry.
+//   - naive: the retry loop of the article rampart grew from, as a
+//     rampart retry config: 3 retries (4 attempts), exponential backoff
+//     from 1s doubling without jitter, every error retried, no budget.
+//   - retry: rampart retry with its defaults (3 attempts, jittered
+//     exponential backoff from 100ms) but no retry budget.
+//   - default: rampart retry with its defaults, retry budget included.
 func Policies() []Policy {
 	return []Policy{
 		{Name: "none"},
+		{Name: "naive", Retry: &retry.Config{
+			MaxAttempts:   4,
+			RetryAll:      true,
+			DisableBudget: true,
+			Backoff: retry.BackoffConfig{
+				Kind: retry.KindExponential, Base: time.Second, Multiplier: 2,
+				Max: time.Hour, Jitter: retry.JitterNone,
+			},
+		}},
+		{Name: "retry", Retry: &retry.Config{DisableBudget: true}},
+		{Name: "default", Retry: &retry.Config{}},
 	}
 }
 
