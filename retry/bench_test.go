@@ -65,3 +65,18 @@ func BenchmarkBaseline(b *testing.B) {
 		}
 	}
 }
+
+//go:noinline
+func direct(ctx context.Context, fn func(context.Context) error) error { return fn(ctx) }
+
+// BenchmarkCalibrate is a plain indirect call, the floor of any wrapper on
+// this machine.
+func BenchmarkCalibrate(b *testing.B) {
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := direct(ctx, ok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -23,6 +23,7 @@ type Policy struct {
 	budget        Budget       // nil when disabled
 	bucket        *TokenBucket // budget, when it is a token bucket: called directly
 	counter       Budget       // budget, when its OnRequest does something
+	plain         bool         // Execute needs no start time, call count or result check
 	classifier    rampart.Classifier
 	onResult      func(any) bool
 	clock         rampart.Clock
@@ -80,6 +81,7 @@ func New(c Config) (*Policy, error) {
 	default:
 		p.counter = b
 	}
+	p.plain = p.maxElapsed == 0 && p.counter == nil && p.onResult == nil
 	return p, nil
 }
 
@@ -99,6 +101,29 @@ func (p *Policy) Do(ctx context.Context, fn func(context.Context) error) error {
 // reads no clock (unless MaxElapsed is set), makes no context, allocates
 // nothing and writes no shared memory while the budget is full.
 func (p *Policy) Execute(ctx context.Context, next rampart.Next) error {
+	if !p.plain {
+		return p.execute(ctx, next)
+	}
+	done := false
+	defer func() {
+		if !done {
+			p.panicked(1)
+		}
+	}()
+	err := next.Run(ctx)
+	done = true
+	if err != nil {
+		return p.retry(ctx, next, err, time.Time{})
+	}
+	if b := p.bucket; b != nil {
+		b.OnSuccess()
+	}
+	return nil
+}
+
+// execute is Execute for policies that need more than the plain path: a
+// start time for MaxElapsed, a budget that counts calls, a look at results.
+func (p *Policy) execute(ctx context.Context, next rampart.Next) error {
 	var start time.Time
 	if p.maxElapsed > 0 {
 		start = rampart.Now(p.clock)
