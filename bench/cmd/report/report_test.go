@@ -1,0 +1,95 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+)
+
+func parseTestdata(t *testing.T) *Results {
+	t.Helper()
+	f, err := os.Open("testdata/stat.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := ParseCSV(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestParseCSVGroupsRowsByBenchmarkAndConvertsSecondsToNanoseconds(t *testing.T) {
+	res := parseTestdata(t)
+	if got := strings.Join(res.Benchmarks, ","); got != "Breaker,BreakerParallel,RateLimit" {
+		t.Fatalf("benchmarks %q", got)
+	}
+	if res.Procs != "2" {
+		t.Fatalf("procs %q, want 2", res.Procs)
+	}
+	fs := find(res.Rows["Breaker"], "failsafe-go")
+	if fs == nil {
+		t.Fatal("no failsafe-go row: the -2 suffix was not stripped from a name that has a dash of its own")
+	}
+	if ns := fs.Metrics["ns/op"]; ns.Value != 900 || ns.CI != "3%" {
+		t.Fatalf("failsafe-go ns/op = %+v, want 900 ±3%%", ns)
+	}
+	if fs.Metrics["B/op"].Value != 464 || fs.Metrics["allocs/op"].Value != 15 {
+		t.Fatalf("failsafe-go memory = %+v", fs.Metrics)
+	}
+}
+
+func TestParseCSVRejectsInputWithoutBenchmarks(t *testing.T) {
+	if _, err := ParseCSV(strings.NewReader("goos: linux\n")); err == nil {
+		t.Fatal("want an error for input with no rows")
+	}
+}
+
+func TestSplitNameWithoutProcsSuffix(t *testing.T) {
+	b, lib, procs, ok := splitName("Retry/lib=backoff")
+	if !ok || b != "Retry" || lib != "backoff" || procs != "" {
+		t.Fatalf("got %q %q %q %v", b, lib, procs, ok)
+	}
+	if _, _, _, ok := splitName("BenchmarkOther"); ok {
+		t.Fatal("a name without lib= must be skipped")
+	}
+}
+
+func TestRenderShowsSpeedUpsAndMarksClassesWithoutRampart(t *testing.T) {
+	var b strings.Builder
+	m := Meta{Date: "2026-01-02", GoVersion: "go1.26.8", CPU: "Test CPU", Procs: "2", Command: "go test -bench ."}
+	if err := Render(&b, parseTestdata(t), m, ""); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"- Date: 2026-01-02",
+		"- Go: go1.26.8",
+		"- CPU: Test CPU",
+		"| Breaker | 12.0 | 0 | 12× vs gobreaker, 75× vs failsafe-go | 30× vs gobreaker |",
+		"| RateLimit | no rampart row yet | | | |",
+		"| **rampart** | 12.0 | ±2% | 0 | 0 | — |",
+		"| failsafe-go | 900 | ±3% | 464 | 15 | 75× |",
+		"| xrate | 130 | ±1% | 0 | 0 | — |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q\n%s", want, out)
+		}
+	}
+}
+
+func TestCPUInfoReadsModelName(t *testing.T) {
+	in := "processor\t: 0\nmodel name\t: Some CPU @ 2.0GHz\nflags\t: x\n"
+	if got := CPUInfo(strings.NewReader(in)); got != "Some CPU @ 2.0GHz" {
+		t.Fatalf("got %q", got)
+	}
+}
+
+func TestParseEnvReadsGoTestHeader(t *testing.T) {
+	in := "goos: linux\ngoarch: amd64\npkg: x\ncpu: AMD EPYC\nBenchmarkX-2 1 1 ns/op\n"
+	e := ParseEnv(strings.NewReader(in))
+	if e.GOOS != "linux" || e.GOARCH != "amd64" || e.CPU != "AMD EPYC" {
+		t.Fatalf("got %+v", e)
+	}
+}
