@@ -62,8 +62,9 @@ func (c *Call) Succeeded() { c.p.succeeded() }
 
 // Failed records that the current attempt ended with err at now and
 // decides what comes next. ctx is the caller's context, used to classify
-// err and to see whether the caller has gone; nil stands for a context
-// that is never done. A result rejected by RetryOnResult is reported as
+// err and to see whether the caller has gone; a simulator, whose callers
+// leave by not waiting, passes [context.Background]. Its deadline is not
+// read: Begin was given it. A result rejected by RetryOnResult is reported as
 // [ErrRetryableResult]. A nil err is recorded as a success.
 //
 // The rules, in order:

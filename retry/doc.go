@@ -113,7 +113,7 @@
 //	// ... run attempt 1; when it ends at time now:
 //	if err == nil {
 //		c.Succeeded()
-//	} else if d := c.Failed(nil, err, now); d.Retry {
+//	} else if d := c.Failed(context.Background(), err, now); d.Retry {
 //		// schedule attempt d.Attempt at now + d.Delay
 //		// (if the caller gives up first: return c.Interrupted(context.Canceled))
 //	} else {
