@@ -26,6 +26,11 @@ type Policy struct {
 	// is set to the client's own seeded stream and its Clock to the
 	// simulation's clock; a Seed or Rand given here is not used.
 	Retry *retry.Config `json:"retry,omitempty"`
+	// RatioBudget, when set, gives each client's retry policy a
+	// [retry.RatioBudget] built from it (its Clock set to the simulation's)
+	// instead of the token bucket Retry would make. Retry must be set, and
+	// its Budget left nil.
+	RatioBudget *retry.RatioBudgetConfig `json:"ratio_budget,omitempty"`
 }
 
 // MarshalJSON writes the policy as JSON.
@@ -45,6 +50,17 @@ func (p Policy) Validate() error {
 			return err
 		}
 	}
+	if p.RatioBudget != nil {
+		if p.Retry == nil {
+			return config.Errorf("sim", "RatioBudget", "needs Retry to be set")
+		}
+		if p.Retry.Budget != nil || p.Retry.DisableBudget {
+			return config.Errorf("sim", "RatioBudget", "needs Retry.Budget nil and Retry.DisableBudget false")
+		}
+		if _, err := retry.NewRatioBudget(*p.RatioBudget); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -56,6 +72,15 @@ func (p *Policy) newAgent(env agentEnv) (agent, error) {
 	rc.Seed = 0
 	rc.Rand = env.rand
 	rc.Clock = env.clock
+	if p.RatioBudget != nil {
+		bc := *p.RatioBudget
+		bc.Clock = env.clock
+		b, err := retry.NewRatioBudget(bc)
+		if err != nil {
+			return nil, err
+		}
+		rc.Budget = b
+	}
 	rp, err := retry.New(rc)
 	if err != nil {
 		return nil, err

@@ -88,3 +88,19 @@ func (w Window) Goodput() float64 {
 	}
 	return float64(w.Successes) / float64(w.Requests)
 }
+
+// GoodputAfterFault is successes ÷ requests over the windows from the one
+// in which the last fault ends: how well the policy serves once the trigger
+// is gone, recovery included. It is 1 when no request arrived after the
+// fault.
+func (r *Result) GoodputAfterFault() float64 {
+	var req, ok int64
+	for _, w := range r.Windows[min(int(r.FaultEnd/WindowSize), len(r.Windows)):] {
+		req += int64(w.Requests)
+		ok += int64(w.Successes)
+	}
+	if req == 0 {
+		return 1
+	}
+	return float64(ok) / float64(req)
+}
