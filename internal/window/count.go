@@ -45,6 +45,10 @@ func (w *Count) Success() {
 	}
 }
 
+// Healthy reports whether every slot holds a plain success, in which case
+// recording a success would change nothing.
+func (w *Count) Healthy() bool { return w.debt.Load() == 0 }
+
 // Record records one call.
 func (w *Count) Record(f Flags) {
 	pos := w.cursor.Add(1) - 1
