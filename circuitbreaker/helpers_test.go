@@ -1,6 +1,7 @@
 package circuitbreaker_test
 
 import (
+	"context"
 	"errors"
 	"sync"
 	"testing"
@@ -84,3 +85,5 @@ func (r *recorder) transitions() []string {
 	}
 	return out
 }
+
+func contextCanceled() error { return context.Canceled }
