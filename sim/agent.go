@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"context"
 	"math/rand/v2"
 	"time"
 
@@ -55,6 +56,6 @@ func (retrier) settle(r *request, err error, now time.Time) (bool, time.Duration
 		r.call.Succeeded()
 		return false, 0
 	}
-	d := r.call.Failed(nil, err, now)
+	d := r.call.Failed(context.Background(), err, now)
 	return d.Retry, d.Delay
 }

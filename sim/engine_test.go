@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,6 +31,20 @@ func policy(t testing.TB, name string) sim.Policy {
 	return p
 }
 
+// storms caches runs of the built-in capacity-drop scenario by policy, so
+// the checks that look at one run from several sides run it once.
+var storms sync.Map // policy name → *sim.Result
+
+func storm(t testing.TB, name string) *sim.Result {
+	t.Helper()
+	if r, ok := storms.Load(name); ok {
+		return r.(*sim.Result)
+	}
+	r := run(t, capacityDrop(t), policy(t, name))
+	storms.Store(name, r)
+	return r
+}
+
 func run(t testing.TB, sc sim.Scenario, p sim.Policy) *sim.Result {
 	t.Helper()
 	r, err := sim.Run(sc, p)
@@ -49,6 +64,7 @@ func encode(t testing.TB, r *sim.Result) []byte {
 }
 
 func TestCapacityDropScenarioIsTheSpecifiedOne(t *testing.T) {
+	t.Parallel()
 	sc := capacityDrop(t)
 	want := sim.Scenario{
 		Workers: 10, Clients: 10, Rate: 700, Seed: 1,
@@ -70,10 +86,11 @@ func TestCapacityDropScenarioIsTheSpecifiedOne(t *testing.T) {
 }
 
 func TestSameSeedGivesIdenticalOutput(t *testing.T) {
+	t.Parallel()
 	for _, name := range sim.PolicyNames() {
 		t.Run(name, func(t *testing.T) {
 			sc := capacityDrop(t)
-			sc.Duration = 40 * time.Second
+			sc.Duration = 25 * time.Second // the fault and the storm after it
 			a := encode(t, run(t, sc, policy(t, name)))
 			b := encode(t, run(t, sc, policy(t, name)))
 			if !bytes.Equal(a, b) {
@@ -84,6 +101,7 @@ func TestSameSeedGivesIdenticalOutput(t *testing.T) {
 }
 
 func TestDifferentSeedGivesDifferentRun(t *testing.T) {
+	t.Parallel()
 	sc := capacityDrop(t)
 	sc.Duration = 20 * time.Second
 	a := run(t, sc, policy(t, "none"))
@@ -95,6 +113,7 @@ func TestDifferentSeedGivesDifferentRun(t *testing.T) {
 }
 
 func TestHealthyServerServesEveryRequest(t *testing.T) {
+	t.Parallel()
 	sc := capacityDrop(t)
 	sc.Faults = nil
 	sc.Duration = 30 * time.Second
@@ -116,7 +135,8 @@ func TestHealthyServerServesEveryRequest(t *testing.T) {
 }
 
 func TestCapacityDropWithoutRetriesRecoversOnceTheQueueDrains(t *testing.T) {
-	r := run(t, capacityDrop(t), policy(t, "none"))
+	t.Parallel()
+	r := storm(t, "none")
 	s := r.Summary
 	// The queue grows by about 200 a second for 5s and drains at about 300
 	// a second: a few seconds after the fault.
@@ -133,6 +153,7 @@ func TestCapacityDropWithoutRetriesRecoversOnceTheQueueDrains(t *testing.T) {
 }
 
 func TestCancellingAbandonedWorkShortensRecovery(t *testing.T) {
+	t.Parallel()
 	sc := sim.Scenario{Name: "latency", Seed: 1, Duration: 60 * time.Second,
 		Faults: []sim.Fault{{Kind: sim.FaultLatencySpike, Start: 10 * time.Second, End: 15 * time.Second, Delay: 50 * time.Millisecond}}}
 	served := run(t, sc, policy(t, "none")).Summary
@@ -145,6 +166,7 @@ func TestCancellingAbandonedWorkShortensRecovery(t *testing.T) {
 }
 
 func TestErrorSpikeFailsTheGivenFraction(t *testing.T) {
+	t.Parallel()
 	sc := sim.Scenario{Name: "errors", Seed: 3, Duration: 20 * time.Second,
 		Faults: []sim.Fault{{Kind: sim.FaultErrorSpike, Start: 0, End: 20 * time.Second, Fraction: 0.3, Cost: time.Millisecond}}}
 	s := run(t, sc, policy(t, "none")).Summary
@@ -157,6 +179,7 @@ func TestErrorSpikeFailsTheGivenFraction(t *testing.T) {
 }
 
 func TestLoadSpikeMultipliesArrivals(t *testing.T) {
+	t.Parallel()
 	sc := sim.Scenario{Name: "load", Seed: 1, Duration: 20 * time.Second,
 		Faults: []sim.Fault{{Kind: sim.FaultLoadSpike, Start: 10 * time.Second, End: 20 * time.Second, Factor: 3}}}
 	r := run(t, sc, policy(t, "none"))
@@ -173,6 +196,7 @@ func TestLoadSpikeMultipliesArrivals(t *testing.T) {
 }
 
 func TestQueueLimitRejectsFast(t *testing.T) {
+	t.Parallel()
 	sc := capacityDrop(t)
 	sc.QueueLimit = 5
 	sc.Duration = 30 * time.Second
@@ -189,6 +213,7 @@ func TestQueueLimitRejectsFast(t *testing.T) {
 }
 
 func TestDeadlineBoundsRequestLatency(t *testing.T) {
+	t.Parallel()
 	sc := capacityDrop(t)
 	sc.Deadline = 50 * time.Millisecond
 	sc.Duration = 30 * time.Second
@@ -199,6 +224,7 @@ func TestDeadlineBoundsRequestLatency(t *testing.T) {
 }
 
 func TestServiceDistributionsHaveTheirMean(t *testing.T) {
+	t.Parallel()
 	for _, kind := range []string{sim.DistExponential, sim.DistConstant, sim.DistLognormal} {
 		t.Run(kind, func(t *testing.T) {
 			// One worker-free measure: with a single client at low load, the
@@ -224,6 +250,7 @@ func TestServiceDistributionsHaveTheirMean(t *testing.T) {
 }
 
 func TestScenarioJSONRoundTrips(t *testing.T) {
+	t.Parallel()
 	for _, sc := range sim.Scenarios() {
 		b, err := json.Marshal(sc)
 		if err != nil {
@@ -241,6 +268,7 @@ func TestScenarioJSONRoundTrips(t *testing.T) {
 }
 
 func TestScenarioJSONReadsDurationsAsStrings(t *testing.T) {
+	t.Parallel()
 	sc, err := sim.ParseScenario([]byte(`{"name":"x","duration":"30s","timeout":"250ms",
 		"service":{"kind":"lognormal","mean":"20ms","sigma":0.8},
 		"faults":[{"kind":"latency-spike","start":"5s","end":"6s","delay":"40ms"}]}`))
@@ -254,6 +282,7 @@ func TestScenarioJSONReadsDurationsAsStrings(t *testing.T) {
 }
 
 func TestBadScenarioNamesTheField(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		`{"workers":-1}`:                "Workers",
 		`{"rate":-5}`:                   "Rate",

@@ -14,6 +14,7 @@ import (
 )
 
 func TestBuiltInPoliciesRunFromNoneToDefaults(t *testing.T) {
+	t.Parallel()
 	want := []string{"none", "naive", "retry", "default"}
 	got := sim.PolicyNames()
 	if len(got) < len(want) {
@@ -27,6 +28,7 @@ func TestBuiltInPoliciesRunFromNoneToDefaults(t *testing.T) {
 }
 
 func TestNaivePolicyIsTheArticlesLoop(t *testing.T) {
+	t.Parallel()
 	p := policy(t, "naive")
 	r := p.Retry
 	if r == nil || r.MaxAttempts != 4 || !r.RetryAll || !r.DisableBudget ||
@@ -36,6 +38,7 @@ func TestNaivePolicyIsTheArticlesLoop(t *testing.T) {
 }
 
 func TestMaxAttemptsBoundsAmplification(t *testing.T) {
+	t.Parallel()
 	sc := capacityDrop(t)
 	sc.Duration = 40 * time.Second
 	s := run(t, sc, sim.Policy{Name: "two", Retry: &retry.Config{MaxAttempts: 2, DisableBudget: true}}).Summary
@@ -45,6 +48,7 @@ func TestMaxAttemptsBoundsAmplification(t *testing.T) {
 }
 
 func TestRequestDeadlineStopsRetries(t *testing.T) {
+	t.Parallel()
 	sc := capacityDrop(t)
 	sc.Duration = 30 * time.Second
 	sc.Deadline = 500 * time.Millisecond
@@ -57,6 +61,7 @@ func TestRequestDeadlineStopsRetries(t *testing.T) {
 }
 
 func TestPolicyJSONUsesThePoliciesOwnConfigs(t *testing.T) {
+	t.Parallel()
 	ps, err := sim.ParsePolicies([]byte(`{"name":"mine","retry":{"maxAttempts":2,"backoff":{"base":"50ms","jitter":"none"},"budget":{"maxTokens":10}}}`))
 	if err != nil {
 		t.Fatal(err)
@@ -81,6 +86,7 @@ func TestPolicyJSONUsesThePoliciesOwnConfigs(t *testing.T) {
 }
 
 func TestBadPolicyIsRefusedNamingTheField(t *testing.T) {
+	t.Parallel()
 	cases := map[string]string{
 		`{"name":"x","retry":{"maxAttempts":-1}}`: "MaxAttempts",
 		`{"name":""}`:                    "Policy.Name",
@@ -102,6 +108,7 @@ func TestBadPolicyIsRefusedNamingTheField(t *testing.T) {
 }
 
 func TestRunRefusesBadInput(t *testing.T) {
+	t.Parallel()
 	if _, err := sim.Run(sim.Scenario{Workers: -1}, policy(t, "none")); !errors.Is(err, rampart.ErrInvalidConfig) {
 		t.Errorf("bad scenario: err = %v", err)
 	}
@@ -111,6 +118,7 @@ func TestRunRefusesBadInput(t *testing.T) {
 }
 
 func TestWriteSVGDrawsEveryPolicyAndTheFault(t *testing.T) {
+	t.Parallel()
 	sc := capacityDrop(t)
 	sc.Duration = 30 * time.Second
 	var rs []*sim.Result

@@ -8,7 +8,8 @@ import (
 // under a 70% load.
 
 func TestCapacityDropNaiveRetriesEndMetastable(t *testing.T) {
-	s := run(t, capacityDrop(t), policy(t, "naive")).Summary
+	t.Parallel()
+	s := storm(t, "naive").Summary
 	if !s.Metastable || s.Recovered() {
 		t.Errorf("naive: metastable %v, recovery %v; want a storm that outlives the fault", s.Metastable, s.RecoverySeconds)
 	}
@@ -18,7 +19,8 @@ func TestCapacityDropNaiveRetriesEndMetastable(t *testing.T) {
 }
 
 func TestCapacityDropDefaultsRecover(t *testing.T) {
-	r := run(t, capacityDrop(t), policy(t, "default"))
+	t.Parallel()
+	r := storm(t, "default")
 	s := r.Summary
 	if !s.Recovered() || *s.RecoverySeconds > 10 {
 		t.Errorf("default: recovery %v, want within 10s of the fault's end", s.RecoverySeconds)
@@ -38,16 +40,17 @@ func TestCapacityDropDefaultsRecover(t *testing.T) {
 	if g := r.GoodputAfterFault(); g < 0.95 {
 		t.Errorf("default: goodput after the fault %v, want ≥ 0.95", g)
 	}
-	none := run(t, capacityDrop(t), policy(t, "none")).Summary
+	none := storm(t, "none").Summary
 	if s.Goodput < none.Goodput-0.02 {
 		t.Errorf("default: goodput %v, more than 2 points below no retries at all (%v)", s.Goodput, none.Goodput)
 	}
 }
 
 func TestCapacityDropRetriesWithoutBudgetStorm(t *testing.T) {
+	t.Parallel()
 	// rampart's retry with jitter but no budget still triples the load
 	// for as long as attempts keep failing: the budget is what stops it.
-	s := run(t, capacityDrop(t), policy(t, "retry")).Summary
+	s := storm(t, "retry").Summary
 	if !s.Metastable || s.AmplificationAfterFault < 2.5 {
 		t.Errorf("retry without budget: metastable %v, amplification after the fault %v; want a storm",
 			s.Metastable, s.AmplificationAfterFault)
