@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/circuitbreaker"
 	"github.com/rampart-go/rampart/fallback"
+	"github.com/rampart-go/rampart/retry"
 	"github.com/rampart-go/rampart/timeout"
 )
 
@@ -21,6 +23,7 @@ type Protection struct {
 	AttemptTimeout time.Duration // per-attempt timeout
 	Budget         time.Duration // overall timeout of the call, retries included
 	BreakerOpenFor time.Duration // how long the breaker stays open before probing
+	BreakerOpenMax time.Duration // the longest, when a Retry-After asks for more
 	MaxStale       time.Duration // oldest cached recommendations still served
 }
 
@@ -28,7 +31,8 @@ func defaultProtection(tl Timeline) Protection {
 	return Protection{
 		AttemptTimeout: 150 * time.Millisecond,
 		Budget:         400 * time.Millisecond,
-		BreakerOpenFor: tl.Scale(2*time.Second, 200*time.Millisecond),
+		BreakerOpenFor: tl.Scale(2*time.Second, 100*time.Millisecond),
+		BreakerOpenMax: tl.Scale(4*time.Second, 200*time.Millisecond),
 		MaxStale:       tl.Scale(5*time.Second, 500*time.Millisecond),
 	}
 }
@@ -43,9 +47,10 @@ type recsClient struct {
 	client      *http.Client
 	bestsellers map[string][]int
 	policy      rampart.Policy
+	breaker     *circuitbreaker.Breaker
+	retry       *retry.Policy
 
-	breakerState atomic.Pointer[string]
-	opened       atomic.Int64
+	opened atomic.Int64 // times the breaker opened
 }
 
 type productKey struct{}
@@ -55,8 +60,6 @@ var errNoBestsellers = errors.New("no bestsellers for this category")
 
 func newRecsClient(url string, client *http.Client, bestsellers map[string][]int, pr Protection) (*recsClient, error) {
 	c := &recsClient{url: url, client: client, bestsellers: bestsellers}
-	closed := "closed"
-	c.breakerState.Store(&closed)
 
 	lastGood, err := fallback.LastGood[[]int](fallback.CacheConfig{Name: "last-good", MaxAge: pr.MaxStale})
 	if err != nil {
@@ -70,30 +73,53 @@ func newRecsClient(url string, client *http.Client, bestsellers map[string][]int
 	if err != nil {
 		return nil, err
 	}
+	c.retry, err = retry.New(retry.Config{
+		Name: "recs-retry",
+		// A page never waits for the breaker: it degrades at once.
+		Classifier: func(ctx context.Context, err error) rampart.Outcome {
+			if errors.Is(err, circuitbreaker.ErrOpen) {
+				return rampart.Ignored
+			}
+			return rampart.Classify(ctx, err)
+		},
+		Backoff: retry.BackoffConfig{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond},
+		// A small budget: after 10 failures in a burst, no more retries
+		// until successes earn them back.
+		BudgetConfig: retry.TokenBucketConfig{MaxTokens: 20},
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.breaker, err = circuitbreaker.New(circuitbreaker.Config{
+		Name:                 "recs-breaker",
+		FailureRateThreshold: 0.5,
+		WindowSize:           20,
+		MinimumCalls:         10,
+		ConsecutiveFailures:  5,
+		OpenDuration:         pr.BreakerOpenFor,
+		MaxOpenDuration:      pr.BreakerOpenMax,
+		Observers: []rampart.Observer{rampart.ObserverFunc(func(e rampart.Event) {
+			if e.Kind == rampart.EventStateChange && e.To == circuitbreaker.StateOpen.String() {
+				c.opened.Add(1)
+			}
+		})},
+	})
+	if err != nil {
+		return nil, err
+	}
 	attempt, err := timeout.New(timeout.Config{Name: "recs-attempt", Timeout: pr.AttemptTimeout})
 	if err != nil {
 		return nil, err
 	}
 	// The cache is tried before popular items, so it sits inside them:
 	// popular items replace whatever failure the cache could not.
-	c.policy = rampart.Pipeline(popular, lastGood, overall, attempt)
+	c.policy = rampart.Pipeline(popular, lastGood, overall, c.retry, c.breaker, attempt)
 	return c, nil
 }
 
-// observe follows the breaker's state from its events.
-func (c *recsClient) observe(e rampart.Event) {
-	if e.Kind != rampart.EventStateChange {
-		return
-	}
-	to := e.To
-	c.breakerState.Store(&to)
-	if to == "open" {
-		c.opened.Add(1)
-	}
-}
-
-// BreakerState returns the breaker's state as last reported.
-func (c *recsClient) BreakerState() string { return *c.breakerState.Load() }
+// BreakerState returns the breaker's state: "closed", "open" or
+// "half_open".
+func (c *recsClient) BreakerState() string { return c.breaker.State().String() }
 
 func (c *recsClient) popular(ctx context.Context, _ error) ([]int, error) {
 	p, _ := ctx.Value(productKey{}).(Product)
