@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/circuitbreaker"
 	"github.com/rampart-go/rampart/retry"
 )
 
@@ -35,23 +36,46 @@ func (once) begin(*request, time.Time)                               {}
 func (once) admit(*request, time.Time) error                         { return nil }
 func (once) settle(*request, error, time.Time) (bool, time.Duration) { return false, 0 }
 
-// retrier runs a rampart retry policy's decisions: the same [retry.Call]
-// that the policy's Execute drives, here driven by the event loop.
-type retrier struct {
-	p *retry.Policy
+// guard runs a client's rampart policies as the pipeline retry → breaker →
+// attempt would: the retry policy's decisions through the same
+// [retry.Call] its Execute drives, the breaker's through [Breaker.Allow] and
+// [circuitbreaker.Permit.Done], all in simulated time. Either may be nil.
+type guard struct {
+	retry   *retry.Policy
+	breaker *circuitbreaker.Breaker
 }
 
-func (a retrier) begin(r *request, now time.Time) {
+func (g guard) begin(r *request, now time.Time) {
+	if g.retry == nil {
+		return
+	}
 	var deadline time.Time
 	if r.deadline != 0 {
 		deadline = epoch.Add(time.Duration(r.deadline))
 	}
-	r.call = a.p.Begin(now, deadline)
+	r.call = g.retry.Begin(now, deadline)
 }
 
-func (retrier) admit(*request, time.Time) error { return nil }
+func (g guard) admit(r *request, _ time.Time) error {
+	if g.breaker == nil {
+		return nil
+	}
+	permit, err := g.breaker.Allow()
+	if err != nil {
+		return err
+	}
+	r.permit, r.admitted = permit, true
+	return nil
+}
 
-func (retrier) settle(r *request, err error, now time.Time) (bool, time.Duration) {
+func (g guard) settle(r *request, err error, now time.Time) (bool, time.Duration) {
+	if r.admitted {
+		r.permit.Done(err)
+		r.permit, r.admitted = circuitbreaker.Permit{}, false
+	}
+	if g.retry == nil {
+		return false, 0
+	}
 	if err == nil {
 		r.call.Succeeded()
 		return false, 0

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/circuitbreaker"
 	"github.com/rampart-go/rampart/retry"
 )
 
@@ -70,9 +71,11 @@ type client struct {
 type request struct {
 	client   *client
 	arrival  int64
-	deadline int64 // absolute; 0 means none
-	attempts int   // attempts sent to the server
-	call     retry.Call
+	deadline int64                 // absolute; 0 means none
+	attempts int                   // attempts sent to the server
+	call     retry.Call            // the retry policy's state, if any
+	permit   circuitbreaker.Permit // the breaker's leave for the attempt in flight
+	admitted bool                  // permit is held
 }
 
 // attempt is one try of a request, sent to the server.

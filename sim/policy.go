@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/rampart-go/rampart/circuitbreaker"
 	"github.com/rampart-go/rampart/internal/config"
 	"github.com/rampart-go/rampart/retry"
 )
@@ -31,6 +32,11 @@ type Policy struct {
 	// instead of the token bucket Retry would make. Retry must be set, and
 	// its Budget left nil.
 	RatioBudget *retry.RatioBudgetConfig `json:"ratio_budget,omitempty"`
+	// Breaker configures a rampart circuit breaker (package
+	// circuitbreaker) inside the retry policy, as in the pipeline retry →
+	// breaker → call: every attempt asks it first. Its Clock is set to the
+	// simulation's clock.
+	Breaker *circuitbreaker.Config `json:"breaker,omitempty"`
 }
 
 // MarshalJSON writes the policy as JSON.
@@ -50,6 +56,11 @@ func (p Policy) Validate() error {
 			return err
 		}
 	}
+	if p.Breaker != nil {
+		if _, err := circuitbreaker.New(*p.Breaker); err != nil {
+			return err
+		}
+	}
 	if p.RatioBudget != nil {
 		if p.Retry == nil {
 			return config.Errorf("sim", "RatioBudget", "needs Retry to be set")
@@ -65,27 +76,40 @@ func (p Policy) Validate() error {
 }
 
 func (p *Policy) newAgent(env agentEnv) (agent, error) {
-	if p.Retry == nil {
+	if p.Retry == nil && p.Breaker == nil {
 		return once{}, nil
 	}
-	rc := *p.Retry
-	rc.Seed = 0
-	rc.Rand = env.rand
-	rc.Clock = env.clock
-	if p.RatioBudget != nil {
-		bc := *p.RatioBudget
-		bc.Clock = env.clock
-		b, err := retry.NewRatioBudget(bc)
+	var g guard
+	if p.Retry != nil {
+		rc := *p.Retry
+		rc.Seed = 0
+		rc.Rand = env.rand
+		rc.Clock = env.clock
+		if p.RatioBudget != nil {
+			bc := *p.RatioBudget
+			bc.Clock = env.clock
+			b, err := retry.NewRatioBudget(bc)
+			if err != nil {
+				return nil, err
+			}
+			rc.Budget = b
+		}
+		rp, err := retry.New(rc)
 		if err != nil {
 			return nil, err
 		}
-		rc.Budget = b
+		g.retry = rp
 	}
-	rp, err := retry.New(rc)
-	if err != nil {
-		return nil, err
+	if p.Breaker != nil {
+		bc := *p.Breaker
+		bc.Clock = env.clock
+		b, err := circuitbreaker.New(bc)
+		if err != nil {
+			return nil, err
+		}
+		g.breaker = b
 	}
-	return retrier{p: rp}, nil
+	return g, nil
 }
 
 // Policies returns the built-in policies, from no protection to rampart's
@@ -98,6 +122,7 @@ func (p *Policy) newAgent(env agentEnv) (agent, error) {
 //   - retry: rampart retry with its defaults (3 attempts, jittered
 //     exponential backoff from 100ms) but no retry budget.
 //   - default: rampart retry with its defaults, retry budget included.
+//   - breaker: default plus a rampart circuit breaker with its defaults.
 func Policies() []Policy {
 	return []Policy{
 		{Name: "none"},
@@ -112,6 +137,7 @@ func Policies() []Policy {
 		}},
 		{Name: "retry", Retry: &retry.Config{DisableBudget: true}},
 		{Name: "default", Retry: &retry.Config{}},
+		{Name: "breaker", Retry: &retry.Config{}, Breaker: &circuitbreaker.Config{}},
 	}
 }
 

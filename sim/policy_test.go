@@ -15,7 +15,7 @@ import (
 
 func TestBuiltInPoliciesRunFromNoneToDefaults(t *testing.T) {
 	t.Parallel()
-	want := []string{"none", "naive", "retry", "default"}
+	want := []string{"none", "naive", "retry", "default", "breaker"}
 	got := sim.PolicyNames()
 	if len(got) < len(want) {
 		t.Fatalf("policies %v, want at least %v", got, want)
@@ -135,5 +135,34 @@ func TestWriteSVGDrawsEveryPolicyAndTheFault(t *testing.T) {
 	}
 	if err := sim.WriteSVG(&buf, nil); err == nil {
 		t.Error("no results: want an error")
+	}
+}
+
+func TestBreakerShedsLoadInTheFault(t *testing.T) {
+	t.Parallel()
+	r := storm(t, "breaker")
+	// Rejected attempts never reach the server: while the breakers are
+	// open, fewer attempts arrive than requests.
+	if a := r.Summary.Amplification; a >= 1 {
+		t.Errorf("amplification %v with a breaker in a storm, want < 1", a)
+	}
+	w := r.Windows[20]
+	if w.Attempts >= w.Requests || w.Queue > 1 {
+		t.Errorf("window at 20s: %d attempts for %d requests, queue %v; want open breakers and an empty queue",
+			w.Attempts, w.Requests, w.Queue)
+	}
+}
+
+func TestBreakerConfigReadsFromJSON(t *testing.T) {
+	t.Parallel()
+	ps, err := sim.ParsePolicies([]byte(`{"name":"b","retry":{},"breaker":{"open_duration":"5s","consecutive_failures":3}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := ps[0].Breaker; b == nil || b.OpenDuration != 5*time.Second || b.ConsecutiveFailures != 3 {
+		t.Errorf("breaker = %+v", b)
+	}
+	if _, err := sim.ParsePolicies([]byte(`{"name":"b","breaker":{"open_duration":"-5s"}}`)); !errors.Is(err, rampart.ErrInvalidConfig) {
+		t.Errorf("negative open duration: err = %v", err)
 	}
 }
