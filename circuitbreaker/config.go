@@ -183,30 +183,30 @@ const (
 
 // settings is a validated Config with its defaults filled in.
 type settings struct {
-	name                 string
-	mode                 Mode
-	consecutive          int64
-	failureRate          float64
-	slowThreshold        int64 // ns; 0 = no slow-call detection
-	slowRate             float64
-	minimumCalls         int64
-	tripFunc             func(Counts) bool
-	windowSize           int   // count window; 0 = none
-	bucketWidth          int64 // time window, ns; 0 = none
-	buckets              int
-	openDuration         int64
-	multiplier           float64
-	maxOpenDuration      int64
-	resetAfter           int64
-	retryAfter           bool
-	maxProbes            int32
-	probeSuccesses       int
-	probeFailureRate     float64
-	halfOpenMax          int64
-	classifier           rampart.Classifier
-	clock                rampart.Clock
-	observers            []rampart.Observer
-	needWindow, timeBase bool
+	name             string
+	mode             Mode
+	consecutive      int64
+	failureRate      float64
+	slowThreshold    int64 // ns; 0 = no slow-call detection
+	slowRate         float64
+	minimumCalls     int64
+	tripFunc         func(Counts) bool
+	windowSize       int   // count window; 0 = none
+	bucketWidth      int64 // time window, ns; 0 = none
+	buckets          int
+	openDuration     int64
+	multiplier       float64
+	maxOpenDuration  int64
+	resetAfter       int64
+	retryAfter       bool
+	maxProbes        int32
+	probeSuccesses   int
+	probeFailureRate float64
+	halfOpenMax      int64
+	classifier       rampart.Classifier
+	clock            rampart.Clock
+	observers        []rampart.Observer
+	needWindow       bool
 }
 
 func validRate(field string, v float64) error {
