@@ -3,6 +3,7 @@ package retry_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/retry"
@@ -77,6 +78,73 @@ func BenchmarkCalibrate(b *testing.B) {
 	for b.Loop() {
 		if err := direct(ctx, ok); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// nullPolicy runs the call and nothing else: the floor of any policy.
+type nullPolicy struct{}
+
+func (nullPolicy) Execute(ctx context.Context, next rampart.Next) error { return next.Run(ctx) }
+
+// BenchmarkNullPolicy is what rampart.Do costs through a policy that does
+// nothing, to subtract from the figures of BenchmarkExecuteFirstAttemptSucceeds.
+func BenchmarkNullPolicy(b *testing.B) {
+	ctx := context.Background()
+	var p rampart.Policy = nullPolicy{}
+	b.Run("serial", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if err := rampart.Do(ctx, p, ok); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("parallel", func(b *testing.B) {
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := rampart.Do(ctx, p, ok); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
+}
+
+// BenchmarkBudget is the cost of each budget's calls on the success path:
+// a token bucket that is full only reads; a ratio budget counts each call.
+func BenchmarkBudget(b *testing.B) {
+	tb, _ := retry.NewTokenBucket(retry.TokenBucketConfig{})
+	rb, _ := retry.NewRatioBudget(retry.RatioBudgetConfig{})
+	for _, bc := range []struct {
+		name string
+		b    retry.Budget
+	}{{"kind=tokenbucket", tb}, {"kind=ratio", rb}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					bc.b.OnRequest()
+					bc.b.OnSuccess()
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkDecision is the cost of one retry decision (classification,
+// backoff with jitter, budget), without the wait.
+func BenchmarkDecision(b *testing.B) {
+	p := benchPolicy(b, retry.Config{MaxAttempts: 1 << 30, DisableBudget: true})
+	now := time.Unix(0, 0)
+	ctx := context.Background()
+	b.ReportAllocs()
+	c := p.Begin(now, time.Time{})
+	for b.Loop() {
+		if d := c.Failed(ctx, errTransient, now); !d.Retry {
+			b.Fatal(d.Err)
 		}
 	}
 }

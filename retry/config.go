@@ -93,7 +93,7 @@ type Config struct {
 	Clock rampart.Clock `json:"-"`
 
 	// Observers receive the policy's events: EventRetryScheduled,
-	// EventRetriesExhausted, EventBudgetExhausted, EventPanic.
+	// EventRetriesExhausted, EventBudgetExhausted.
 	Observers []rampart.Observer `json:"-"`
 }
 

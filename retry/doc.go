@@ -144,14 +144,20 @@
 // Observers in [Config.Observers] receive [rampart.EventRetryScheduled]
 // (the attempt about to run, its delay, the failure that caused it),
 // [rampart.EventRetriesExhausted] (attempts made, reason, last failure),
-// [rampart.EventBudgetExhausted] and [rampart.EventPanic]. Successful calls
+// and [rampart.EventBudgetExhausted]. Successful calls
 // emit nothing; [Policy.Snapshot] holds counters of retries and of calls
 // that gave up.
 //
 // # Panics
 //
-// A panic in the protected function is recorded in the budget as a failure
-// and goes on up to the caller unchanged; it is not retried.
+// A panic in the protected function goes on up to the caller untouched and
+// is not retried. The policy holds nothing while an attempt runs (no
+// permit, no goroutine), so there is nothing to release. Nor is the panic
+// charged to the budget: a budget measures the destination's health, a
+// panic is a bug on the calling side, and recording it would need a
+// deferred call that doubles the cost of every successful call. Policies
+// that hold resources (breakers, bulkheads) record panics and emit
+// [rampart.EventPanic].
 //
 // # Cost
 //

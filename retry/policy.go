@@ -100,18 +100,16 @@ func (p *Policy) Do(ctx context.Context, fn func(context.Context) error) error {
 // Execute implements [rampart.Policy]. When the first attempt succeeds it
 // reads no clock (unless MaxElapsed is set), makes no context, allocates
 // nothing and writes no shared memory while the budget is full.
+//
+// A panic in an attempt goes on up untouched and is not retried. The policy
+// holds nothing during an attempt (no permit, no goroutine), so it needs no
+// deferred cleanup, and the success path does not pay for one (a deferred
+// call would double its cost).
 func (p *Policy) Execute(ctx context.Context, next rampart.Next) error {
 	if !p.plain {
 		return p.execute(ctx, next)
 	}
-	done := false
-	defer func() {
-		if !done {
-			p.panicked(1)
-		}
-	}()
 	err := next.Run(ctx)
-	done = true
 	if err != nil {
 		return p.retry(ctx, next, err, time.Time{})
 	}
@@ -131,14 +129,7 @@ func (p *Policy) execute(ctx context.Context, next rampart.Next) error {
 	if p.counter != nil {
 		p.counter.OnRequest()
 	}
-	done := false
-	defer func() {
-		if !done {
-			p.panicked(1)
-		}
-	}()
 	err := next.Run(ctx)
-	done = true
 	if err == nil && p.onResult == nil {
 		p.succeeded()
 		return nil
@@ -166,21 +157,8 @@ func (p *Policy) retry(ctx context.Context, next rampart.Next, err error, start 
 		if werr := rampart.Sleep(ctx, p.clock, d.Delay); werr != nil {
 			return c.Interrupted(werr)
 		}
-		err = p.attempt(rampart.WithAttempt(ctx, rampart.Attempt{Number: d.Attempt, Retry: true}), next, d.Attempt)
+		err = next.Run(rampart.WithAttempt(ctx, rampart.Attempt{Number: d.Attempt, Retry: true}))
 	}
-}
-
-// attempt runs attempt n (n > 1), recording a panic before it goes on up.
-func (p *Policy) attempt(ctx context.Context, next rampart.Next, n int) error {
-	done := false
-	defer func() {
-		if !done {
-			p.panicked(n)
-		}
-	}()
-	err := next.Run(ctx)
-	done = true
-	return err
 }
 
 func (p *Policy) resultRetryable(next rampart.Next) bool {
@@ -193,20 +171,6 @@ func (p *Policy) succeeded() {
 		p.bucket.OnSuccess()
 	} else if p.budget != nil {
 		p.budget.OnSuccess()
-	}
-}
-
-// panicked records attempt n's panic as a failure; the panic then carries
-// on to the caller untouched. The policy holds nothing else to release.
-func (p *Policy) panicked(n int) {
-	if p.budget != nil {
-		p.budget.OnFailure()
-	}
-	if len(p.observers) != 0 {
-		rampart.Emit(p.observers, rampart.Event{
-			Kind: rampart.EventPanic, Policy: p.name, Time: rampart.Now(p.clock),
-			Attempt: n, Err: rampart.ErrPanic,
-		})
 	}
 }
 
