@@ -18,8 +18,8 @@ const (
 	panelH      = 220
 	panelGap    = 60
 	marginL     = 80
-	marginR     = 170
-	marginT     = 60
+	marginR     = 190
+	marginT     = 80
 	marginB     = 50
 	plotW       = chartW - marginL - marginR
 	chartPanels = 3
@@ -50,7 +50,10 @@ func WriteSVG(w io.Writer, results []*Result) error {
 	if d := first.Setup.Description; d != "" {
 		title += " — " + d
 	}
-	fmt.Fprintf(bw, `<text x="%d" y="28" font-size="16" font-weight="bold">%s</text>`+"\n", marginL, esc(title))
+	fmt.Fprintf(bw, `<text x="%d" y="24" font-size="16" font-weight="bold">%s</text>`+"\n", marginL, esc(title))
+	sc := first.Setup
+	fmt.Fprintf(bw, `<text x="%d" y="42" fill="#444">%d clients, %g requests/s in all, %d workers, %s service time of mean %v, %v timeout per attempt, seed %d</text>`+"\n",
+		marginL, sc.Clients, sc.Rate, sc.Workers, esc(sc.Service.Kind), sc.Service.Mean, sc.Timeout, sc.Seed)
 
 	maxAttempts := 1.0
 	maxQueue := 1.0
@@ -125,7 +128,7 @@ func WriteSVG(w io.Writer, results []*Result) error {
 	// Legend, with each policy's headline figures.
 	lx := marginL + plotW + 20
 	for k, r := range results {
-		y := marginT + 10 + k*52
+		y := marginT + 10 + k*64
 		s := r.Summary
 		fmt.Fprintf(bw, `<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="%s" stroke-width="3"/>`+"\n", lx, y, lx+24, y, palette[k%len(palette)])
 		fmt.Fprintf(bw, `<text x="%d" y="%d" font-weight="bold">%s</text>`+"\n", lx+30, y+4, esc(s.Policy))
@@ -133,8 +136,9 @@ func WriteSVG(w io.Writer, results []*Result) error {
 		if s.RecoverySeconds != nil {
 			rec = "recovers in " + strconv.FormatFloat(*s.RecoverySeconds, 'f', -1, 64) + "s"
 		}
-		fmt.Fprintf(bw, `<text x="%d" y="%d" font-size="11" fill="#444">goodput %.1f%%, ×%.2f</text>`+"\n", lx+30, y+19, s.Goodput*100, s.Amplification)
-		fmt.Fprintf(bw, `<text x="%d" y="%d" font-size="11" fill="#444">%s</text>`+"\n", lx+30, y+33, esc(rec))
+		fmt.Fprintf(bw, `<text x="%d" y="%d" font-size="11" fill="#444">goodput %.1f%%</text>`+"\n", lx+30, y+18, s.Goodput*100)
+		fmt.Fprintf(bw, `<text x="%d" y="%d" font-size="11" fill="#444">attempts ÷ requests %.2f</text>`+"\n", lx+30, y+31, s.Amplification)
+		fmt.Fprintf(bw, `<text x="%d" y="%d" font-size="11" fill="#444">%s</text>`+"\n", lx+30, y+44, esc(rec))
 	}
 	fmt.Fprintln(bw, "</svg>")
 	return bw.Flush()
@@ -165,7 +169,7 @@ func linearTicks(top float64) []float64 {
 }
 
 func logTicks(top float64) []float64 {
-	t := []float64{0}
+	var t []float64 // 0 sits just below 1 on this scale: label from 1 up
 	for v := 1.0; v <= top && v <= 1e12; v *= 10 {
 		t = append(t, v)
 	}
