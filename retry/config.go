@@ -89,7 +89,8 @@ type Config struct {
 	RetryOnResult func(result any) bool `json:"-"`
 
 	// Clock is the time source for waits, deadlines and events; nil is
-	// the real clock.
+	// the real clock. Context deadlines are compared with its time, so
+	// with a manual clock set them from that clock's Now.
 	Clock rampart.Clock `json:"-"`
 
 	// Observers receive the policy's events: EventRetryScheduled,
