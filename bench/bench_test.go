@@ -81,11 +81,11 @@ func BenchmarkRetryParallel(b *testing.B) {
 }
 
 func BenchmarkPipeline(b *testing.B) {
-	serial(b, bench.PipelineSubjects(), bench.Succeed, false)
+	serial(b, bench.PipelineSubjects(), bench.SucceedWatching, false)
 }
 
 func BenchmarkPipelineParallel(b *testing.B) {
-	parallel(b, bench.PipelineSubjects(), bench.Succeed, false)
+	parallel(b, bench.PipelineSubjects(), bench.SucceedWatching, false)
 }
 
 func BenchmarkRateLimit(b *testing.B) {

@@ -79,6 +79,19 @@ type Instance struct {
 // Succeed is the protected function of every success-path benchmark.
 func Succeed(context.Context) error { return nil }
 
+// SucceedWatching is the protected function of the Pipeline benchmarks: it
+// succeeds, but first looks at its context as real work does (an HTTP or
+// database call watches ctx.Done), so a per-attempt timeout that arms its
+// timer only when the function watches pays for it here.
+func SucceedWatching(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	default:
+		return nil
+	}
+}
+
 // ErrFail is the failure the correctness tests inject.
 var ErrFail = errors.New("bench: injected failure")
 

@@ -18,7 +18,8 @@ import (
 // success path, outermost first. The retry is the Retry class's, the breaker
 // the Breaker class's (hystrix-go: BreakerTimeWindow's), each attempt is
 // bounded by AttemptTimeout, and the fallback turns any error that is left
-// into success (the call returns nil).
+// into success (the call returns nil). The protected function looks at its
+// context's Done channel before it succeeds, as real work does.
 //
 // Where the libraries differ:
 //   - failsafe-go has all four: an Executor of Fallback, RetryPolicy,
@@ -37,7 +38,9 @@ import (
 //     back outside the retry with an if (hystrix's own fallback would sit
 //     inside the retry and stop it). Its timeout abandons the attempt's
 //     goroutine rather than cancelling the context.
-//   - rampart's fallback is a policy like the others.
+//   - rampart: a Pipeline of fallback.Value, retry, circuitbreaker and a
+//     cooperative timeout; the timeout's context arms its timer only when
+//     the function asks for Done, which this one does.
 
 // PipelineSubjects lists the Pipeline class's rows.
 func PipelineSubjects() []Subject {

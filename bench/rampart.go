@@ -1,23 +1,70 @@
 package bench
 
 import (
+	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/circuitbreaker"
+	"github.com/rampart-go/rampart/fallback"
 	"github.com/rampart-go/rampart/retry"
+	"github.com/rampart-go/rampart/timeout"
 )
 
-// rampart's rows. rampart is configured like the peers; where it does more
-// by default (a retry budget), it keeps doing it, so its rows never measure
+// rampart's rows, configured like the peers'. Where rampart does more by
+// default (a retry budget), it keeps doing it, so its rows never measure
 // less work than the peers'.
 
-func rampartBreakerSubjects() []Subject           { return nil }
-func rampartBreakerTimeWindowSubjects() []Subject { return nil }
-func rampartBreakerOpenSubjects() []Subject       { return nil }
-func rampartPipelineSubjects() []Subject          { return nil }
+func rampartBreakerSubjects() []Subject {
+	return []Subject{{Lib: "rampart", New: func() Instance { return Instance{Call: rampartConsecutive().Do} }}}
+}
+
+func rampartBreakerTimeWindowSubjects() []Subject {
+	return []Subject{{Lib: "rampart", New: func() Instance { return Instance{Call: rampartTimeWindow().Do} }}}
+}
+
+func rampartBreakerOpenSubjects() []Subject {
+	return []Subject{{Lib: "rampart", New: tripped(func() Instance {
+		return Instance{Call: rampartConsecutive().Do}
+	}, ConsecutiveFailures)}}
+}
+
+func rampartRetrySubjects() []Subject {
+	return []Subject{{Lib: "rampart", New: func() Instance { return Instance{Call: rampartRetryPolicy().Do} }}}
+}
+
+func rampartPipelineSubjects() []Subject {
+	return []Subject{{Lib: "rampart", New: rampartPipeline}}
+}
 
 // rampartRateLimitSubjects is empty until rampart has a rate limiter.
 func rampartRateLimitSubjects() []Subject { return nil }
 
-func rampartRetrySubjects() []Subject {
-	return []Subject{{Lib: "rampart", New: rampartRetry}}
+// must returns v, or panics on a configuration error: the configurations
+// here are constants, so an error is a bug in this file.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
+
+// rampartConsecutive is the Breaker class's configuration: ConsecutiveFailures
+// in a row trip it, it stays open OpenFor, one probe closes it (the
+// defaults for probes).
+func rampartConsecutive() *circuitbreaker.Breaker {
+	return must(circuitbreaker.New(circuitbreaker.Config{
+		ConsecutiveFailures: ConsecutiveFailures,
+		OpenDuration:        OpenFor,
+	}))
+}
+
+// rampartTimeWindow is the BreakerTimeWindow class's configuration.
+func rampartTimeWindow() *circuitbreaker.Breaker {
+	return must(circuitbreaker.New(circuitbreaker.Config{
+		FailureRateThreshold: FailureRate,
+		MinimumCalls:         MinCalls,
+		WindowDuration:       Window,
+		WindowBuckets:        int(Window / WindowBucket),
+		OpenDuration:         OpenFor,
+	}))
 }
 
 // rampartRetryPolicy is the Retry class's configuration. rampart has no
@@ -25,7 +72,7 @@ func rampartRetrySubjects() []Subject {
 // lower bound as the peers' ±50 % and a narrower range. The retry budget
 // stays on (the default): the success path pays its cost.
 func rampartRetryPolicy() *retry.Policy {
-	p, err := retry.New(retry.Config{
+	return must(retry.New(retry.Config{
 		MaxAttempts: MaxAttempts,
 		Backoff: retry.BackoffConfig{
 			Base:       BaseDelay,
@@ -33,13 +80,20 @@ func rampartRetryPolicy() *retry.Policy {
 			Max:        MaxDelay,
 			Jitter:     retry.JitterEqual,
 		},
-	})
-	if err != nil {
-		panic(err)
-	}
-	return p
+	}))
 }
 
-func rampartRetry() Instance {
-	return Instance{Call: rampartRetryPolicy().Do}
+// rampartPipeline is the Pipeline class's configuration: a fallback that
+// turns any failure into success, the Retry class's retry, the Breaker
+// class's breaker and a cooperative per-attempt timeout of AttemptTimeout.
+// The retry does not wait out the open breaker (OpenFor is longer than its
+// MaxRetryAfter), so once the breaker trips a call returns at once.
+func rampartPipeline() Instance {
+	p := rampart.Pipeline(
+		must(fallback.Value(struct{}{}, fallback.Config{})),
+		rampartRetryPolicy(),
+		rampartConsecutive(),
+		must(timeout.New(timeout.Config{Timeout: AttemptTimeout})),
+	)
+	return Instance{Call: p.Do}
 }
