@@ -57,7 +57,10 @@
 // and otherwise returns the rejection at once. An open period longer than
 // MaxRetryAfter (gobreaker's default is 60s) or than the time left is
 // therefore never waited out, while a breaker about to probe is retried
-// rather than failed. To never retry rejections, mark them
+// rather than failed. Callers that waited arrive together when the probe
+// is due; the breaker lets its probes through and rejects the rest without
+// a hint, and those are retried on their own jittered backoff, within
+// their attempts and budget. To never retry rejections, mark them
 // [rampart.Permanent] or return Ignored for them from [Config.Classifier].
 //
 // Waits use [rampart.Sleep] on [Config.Clock] and stop the moment the
@@ -107,7 +110,8 @@
 // The decisions of [Policy.Execute] are exported so that a discrete-event
 // simulator, or any caller that cannot block, makes exactly the decisions
 // the library makes at run time, in virtual time and on one thread.
-// Execute itself runs on this code:
+// Execute makes every decision after a failure through the same [Call];
+// its success path does what Begin and Succeeded do, inline:
 //
 //	c := p.Begin(now, deadline) // counts the call in the budget
 //	// ... run attempt 1; when it ends at time now:
