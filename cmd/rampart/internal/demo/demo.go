@@ -106,6 +106,7 @@ func Start(cfg Config) (*Demo, error) {
 		recommend:  d.client.recommend,
 		status:     func() pageStatus { return pageStatus{Breaker: d.client.BreakerState(), Phase: d.Phase()} },
 		controls:   cfg.Controls,
+		maxStale:   d.prot.MaxStale,
 		setPhase:   func(p Phase) { d.override.Store(int32(p) + 1) },
 	}
 	if d.storefrontURL, err = d.serve(sf.handler()); err != nil {

@@ -21,7 +21,11 @@ type pageData struct {
 	Controls bool
 	Phases   []string
 	Path     string
+	MaxStale time.Duration
 }
+
+// Why says why the recommendations are not fresh; empty when they are.
+func (d pageData) Why() string { return describe(d.Recs.Cause) }
 
 // SourceLabel is the heading of the recommendations section.
 func (d pageData) SourceLabel() string {

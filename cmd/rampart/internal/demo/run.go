@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 )
@@ -57,7 +58,7 @@ func (d *Demo) report(rec *recorder, done <-chan struct{}) {
 	fmt.Fprintf(w, "storefront %s   catalog %s   recommendations %s\n", d.storefrontURL, d.catalogURL, d.recsURL)
 	fmt.Fprintf(w, "recommendations timeline: healthy until %s, slow until %s (answers take %s; the storefront waits %s per attempt), failing (HTTP 503) until %s, then healthy to %s\n",
 		secs(tl.SlowStart()), secs(tl.FailingStart()), 10*d.prot.AttemptTimeout, d.prot.AttemptTimeout, secs(tl.RecoveryStart()), secs(tl.Total))
-	fmt.Fprintf(w, "%7s  %-9s %6s %7s  %6s %6s %7s %6s  %-9s %10s\n", "time", "recs svc", "pages", "ok", "fresh", "cache", "popular", "hidden", "breaker", "attempts/s")
+	fmt.Fprintf(w, "%7s  %-9s %6s %7s %8s  %6s %6s %7s %6s  %-9s %10s\n", "time", "recs svc", "pages", "ok", "p99", "fresh", "cache", "popular", "hidden", "breaker", "attempts/s")
 	t := time.NewTicker(d.cfg.Tick)
 	defer t.Stop()
 	seen, attempts := 0, int64(0)
@@ -72,19 +73,23 @@ func (d *Demo) report(rec *recorder, done <-chan struct{}) {
 			a := d.recs.Attempts()
 			var ok int
 			var by [numSources]int
+			lat := make([]time.Duration, 0, len(pages))
 			for _, p := range pages {
+				lat = append(lat, p.latency)
 				if p.ok {
 					ok++
 					by[p.source]++
 				}
 			}
-			rate := "-"
+			rate, p99 := "-", "-"
 			if len(pages) > 0 {
 				rate = fmt.Sprintf("%.1f%%", 100*float64(ok)/float64(len(pages)))
+				slices.Sort(lat)
+				p99 = fmt.Sprintf("%.0fms", ms(percentile(lat, 0.99)))
 			}
 			perSec := float64(a-attempts) / now.Sub(last).Seconds()
-			fmt.Fprintf(w, "%7s  %-9s %6d %7s  %6d %6d %7d %6d  %-9s %10.0f\n",
-				secs(now.Sub(*d.start.Load())), d.Phase(), len(pages), rate,
+			fmt.Fprintf(w, "%7s  %-9s %6d %7s %8s  %6d %6d %7d %6d  %-9s %10.0f\n",
+				secs(now.Sub(*d.start.Load())), d.Phase(), len(pages), rate, p99,
 				by[Fresh], by[Cache], by[Popular], by[Hidden], d.client.BreakerState(), perSec)
 			attempts, last = a, now
 		}

@@ -66,6 +66,7 @@ type storefront struct {
 	recommend  recommender
 	status     func() pageStatus // breaker state and phase, shown on the page
 	controls   bool              // show the phase controls (serve mode)
+	maxStale   time.Duration     // shown on the page
 	setPhase   func(Phase)
 }
 
@@ -142,5 +143,6 @@ func (s *storefront) page(w http.ResponseWriter, r *http.Request) {
 		Controls: s.controls,
 		Phases:   phaseNames[:],
 		Path:     r.URL.Path,
+		MaxStale: s.maxStale,
 	})
 }
