@@ -3,8 +3,11 @@ package circuitbreaker_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/rampart-go/rampart"
 
 	"github.com/rampart-go/rampart/circuitbreaker"
 )
@@ -144,4 +147,49 @@ func BenchmarkRejected(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkClock is the floor under every path that reads the time: one
+// read of the real clock as the breaker does it. A time-based window reads
+// it once per call, slow-call detection twice.
+func BenchmarkClock(b *testing.B) {
+	base := time.Now()
+	var sink time.Duration
+	b.ReportAllocs()
+	for b.Loop() {
+		sink += rampart.Since(nil, base)
+	}
+	_ = sink
+}
+
+// BenchmarkConsecutiveReset shows why a success loads the run of failures
+// before resetting it: a store on every call makes the counter's cache line
+// bounce between cores; a load that finds zero leaves it shared.
+func BenchmarkConsecutiveReset(b *testing.B) {
+	b.Run("impl=store-always/mode=parallel", func(b *testing.B) {
+		var run paddedInt64
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				run.v.Store(0)
+			}
+		})
+	})
+	b.Run("impl=load-then-store/mode=parallel", func(b *testing.B) {
+		var run paddedInt64
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if run.v.Load() != 0 {
+					run.v.Store(0)
+				}
+			}
+		})
+	})
+}
+
+type paddedInt64 struct {
+	_ [64]byte
+	v atomic.Int64
+	_ [56]byte
 }
