@@ -1,7 +1,6 @@
 package demo
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -51,8 +50,9 @@ type Demo struct {
 	recs    *recsService
 	client  *recsClient
 	servers []*http.Server
-	stop    chan struct{} // closed by Close: ends slow answers at once
-	wg      sync.WaitGroup
+	stop    chan struct{}  // closed by Close: ends slow answers at once
+	wg      sync.WaitGroup // the servers' Serve loops
+	active  handlers       // requests being handled
 
 	start    atomic.Pointer[time.Time] // set by Run: the timeline's origin
 	override atomic.Int32              // 1+Phase when set by hand, 0 when following the timeline
@@ -134,7 +134,7 @@ func (d *Demo) serve(h http.Handler) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("demo: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 5 * time.Second, ErrorLog: discardLog}
+	srv := &http.Server{Handler: d.active.track(h), ReadHeaderTimeout: 5 * time.Second, ErrorLog: discardLog}
 	d.servers = append(d.servers, srv)
 	d.wg.Go(func() { _ = srv.Serve(ln) })
 	return "http://" + ln.Addr().String(), nil
@@ -172,14 +172,13 @@ func (d *Demo) closeWith(err error) error {
 	default:
 	}
 	close(d.stop)
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
+	// Close rather than Shutdown: the shoppers are gone, and Shutdown
+	// waits seconds for connections dialled but never used.
 	for _, s := range d.servers {
-		if serr := s.Shutdown(ctx); serr != nil {
-			_ = s.Close()
-		}
+		_ = s.Close()
 	}
 	d.wg.Wait()
+	d.active.closeAndWait()
 	if d.client != nil {
 		d.client.client.CloseIdleConnections()
 	}

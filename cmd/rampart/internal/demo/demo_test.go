@@ -22,6 +22,7 @@ func TestStorefrontKeepsSellingThroughTheOutage(t *testing.T) {
 	d, err := demo.Start(demo.Config{
 		Duration: 4 * time.Second,
 		Seed:     1,
+		Shoppers: 6, // enough load to trip the breaker, light enough for -race
 		Progress: &progress,
 		Limits: demo.Limits{
 			MinPageSuccessRate:       0.99,

@@ -32,7 +32,7 @@ type Summary struct {
 	BreakerOpened                  int     `json:"breaker_opened"`
 
 	// RecoverySeconds is how long after the service recovered the pages
-	// were fresh again (from then on at least 95% of them); -1 if never.
+	// were fresh again (from then on at least 90% of them); -1 if never.
 	RecoverySeconds float64 `json:"recovery_seconds"`
 
 	Checks []Check `json:"checks"`
@@ -177,7 +177,7 @@ func percentile(sorted []time.Duration, q float64) time.Duration {
 }
 
 // recovery returns how long after from the recommendations were fresh
-// again: the start of the earliest fresh page after which at least 95% of
+// again: the start of the earliest fresh page after which at least 90% of
 // the pages were fresh.
 func recovery(pages []pageRecord, from time.Duration) (time.Duration, bool) {
 	after := make([]pageRecord, 0, len(pages))
@@ -196,7 +196,7 @@ func recovery(pages []pageRecord, from time.Duration) (time.Duration, bool) {
 		if isFresh {
 			fresh++
 		}
-		if isFresh && fresh*100 >= total*95 {
+		if isFresh && fresh*100 >= total*90 {
 			best, found = p.at, true
 		}
 	}
