@@ -100,9 +100,16 @@ func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) error 
 // its probe slot, if any, is freed, and the panic continues up the caller's
 // goroutine.
 func (b *Breaker) Execute(ctx context.Context, next rampart.Next) error {
-	p, err := b.Allow()
-	if err != nil {
-		return err
+	// Allow and Done, by hand: the closed-state success path makes no
+	// calls of its own.
+	var p Permit
+	if ep := b.cur.Load(); ep.plain {
+		p = Permit{ep: ep, fast: ep.fast}
+	} else {
+		var err error
+		if p, err = b.allowSlow(); err != nil {
+			return err
+		}
 	}
 	done := false
 	defer func() {
@@ -110,9 +117,13 @@ func (b *Breaker) Execute(ctx context.Context, next rampart.Next) error {
 			p.panicked()
 		}
 	}()
-	err = next.Run(ctx)
+	err := next.Run(ctx)
 	done = true
-	p.DoneContext(ctx, err)
+	if err == nil && p.fast {
+		p.ep.success()
+	} else {
+		p.doneContext(ctx, err)
+	}
 	return err
 }
 
