@@ -21,7 +21,12 @@ func benchPolicy(b *testing.B, c retry.Config) *retry.Policy {
 }
 
 // BenchmarkExecuteFirstAttemptSucceeds is the target of the package: the
-// cost of the wrapper when nothing fails (≤ 10 ns, 0 allocs).
+// cost of the wrapper when nothing fails (≤ 10 ns, 0 allocs, serial and
+// parallel). Read it beside BenchmarkNullPolicy, a policy that only calls
+// next.Run: the difference is what retry itself adds (a flag, an error
+// check and, with the default budget, one shared load and compare). The
+// side-by-side figures with cenkalti/backoff and failsafe-go are in the
+// bench module.
 func BenchmarkExecuteFirstAttemptSucceeds(b *testing.B) {
 	ctx := context.Background()
 	for _, bc := range []struct {
