@@ -70,6 +70,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	defer d.Close()
 	sum, err := d.Run(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return errors.New("demo: interrupted before the end of the timeline")
+		}
 		return err
 	}
 	if *asJSON {

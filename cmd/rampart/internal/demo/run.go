@@ -63,6 +63,7 @@ func (d *Demo) report(rec *recorder, done <-chan struct{}) {
 	defer t.Stop()
 	seen, attempts := 0, int64(0)
 	last := *d.start.Load()
+	phase := d.Phase() // at the start of the tick: the phase its pages saw
 	for {
 		select {
 		case <-done:
@@ -89,9 +90,9 @@ func (d *Demo) report(rec *recorder, done <-chan struct{}) {
 			}
 			perSec := float64(a-attempts) / now.Sub(last).Seconds()
 			fmt.Fprintf(w, "%7s  %-9s %6d %7s %8s  %6d %6d %7d %6d  %-9s %10.0f\n",
-				secs(now.Sub(*d.start.Load())), d.Phase(), len(pages), rate, p99,
+				secs(now.Sub(*d.start.Load())), phase, len(pages), rate, p99,
 				by[Fresh], by[Cache], by[Popular], by[Hidden], d.client.BreakerState(), perSec)
-			attempts, last = a, now
+			attempts, last, phase = a, now, d.Phase()
 		}
 	}
 }
