@@ -9,6 +9,14 @@ import (
 // panicked, before the panic is raised again in the caller's goroutine.
 var ErrPanic = errors.New("rampart: protected function panicked")
 
+// ErrRejected matches every error by which a policy refused a call without
+// running it: an open circuit breaker, a full bulkhead, a rate limit. The
+// downstream did nothing; retrying at once is pointless, so retry policies
+// do not retry rejections by default, while fallbacks do replace them.
+// Each rejection also matches its own package's sentinel, such as
+// circuitbreaker.ErrOpen.
+var ErrRejected = errors.New("rampart: call rejected")
+
 // Permanent marks err as not worth retrying: no retry policy retries it,
 // whatever its classification. The result still matches err with
 // [errors.Is] and [errors.As]. Permanent(nil) is nil.

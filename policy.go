@@ -63,10 +63,12 @@ func Get[T any](ctx context.Context, p Policy, fn func(context.Context) (T, erro
 // including rejections and an exhausted retry. The overall timeout bounds the
 // whole retry loop, waits included. Retry sits outside the breaker so every
 // attempt asks the breaker, and an open breaker ends the loop at once
-// (rejections are not retried by default). The breaker sits outside the
-// per-attempt timeout so a timed-out attempt counts as a failure.
+// (rejections, which match [ErrRejected], are not retried by default). The
+// breaker sits outside the per-attempt timeout so a timed-out attempt counts
+// as a failure.
 //
-// Nested pipelines are flattened. A nil entry makes every call return an error wrapping [ErrNilPolicy].
+// Nested pipelines are flattened. A nil entry makes every call return an
+// error wrapping [ErrNilPolicy].
 func Pipeline(policies ...Policy) *Chain {
 	c := &Chain{}
 	for i, p := range policies {
