@@ -2,7 +2,6 @@ package demo
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -62,8 +61,15 @@ type Demo struct {
 
 // Start starts the three services on free loopback ports.
 func Start(cfg Config) (*Demo, error) {
-	if cfg.Duration < 0 || cfg.Shoppers < 0 || cfg.Think < 0 || cfg.Tick < 0 {
-		return nil, errors.New("demo: durations and counts must not be negative")
+	switch {
+	case cfg.Duration < 0:
+		return nil, fmt.Errorf("demo: invalid config: Duration must be >= 0, got %v", cfg.Duration)
+	case cfg.Shoppers < 0:
+		return nil, fmt.Errorf("demo: invalid config: Shoppers must be >= 0, got %d", cfg.Shoppers)
+	case cfg.Think < 0:
+		return nil, fmt.Errorf("demo: invalid config: Think must be >= 0, got %v", cfg.Think)
+	case cfg.Tick < 0:
+		return nil, fmt.Errorf("demo: invalid config: Tick must be >= 0, got %v", cfg.Tick)
 	}
 	if cfg.Duration == 0 {
 		cfg.Duration = DefaultDuration

@@ -12,24 +12,25 @@ import (
 // Summary is the outcome of a demo run: what happened, and whether the
 // claims held.
 type Summary struct {
-	Seed            uint64  `json:"seed"`
-	DurationSeconds float64 `json:"duration_seconds"`
+	Seed            uint64  `json:"seed"`             // the -seed of the run
+	DurationSeconds float64 `json:"duration_seconds"` // the timeline's length
 
-	Pages           int     `json:"pages"`
-	PageSuccessRate float64 `json:"page_success_rate"`
-	PageP50Ms       float64 `json:"page_p50_ms"`
-	PageP99Ms       float64 `json:"page_p99_ms"`
+	Pages           int     `json:"pages"`             // product pages the shoppers viewed
+	PageSuccessRate float64 `json:"page_success_rate"` // share of them answered 200, in [0, 1]
+	PageP50Ms       float64 `json:"page_p50_ms"`       // median page latency
+	PageP99Ms       float64 `json:"page_p99_ms"`       // 99th percentile page latency
 
+	// Where the recommendations of the successful pages came from.
 	RecsFresh   int `json:"recs_fresh"`
 	RecsCache   int `json:"recs_cache"`
 	RecsPopular int `json:"recs_popular"`
 	RecsHidden  int `json:"recs_hidden"`
 
-	DownstreamAttempts             int64   `json:"downstream_attempts"`
-	DownstreamAttemptsDuringOutage int64   `json:"downstream_attempts_during_outage"`
-	PagesDuringOutage              int     `json:"pages_during_outage"`
-	AttemptsPerPageDuringOutage    float64 `json:"attempts_per_page_during_outage"`
-	BreakerOpened                  int     `json:"breaker_opened"`
+	DownstreamAttempts             int64   `json:"downstream_attempts"`               // requests that reached the recommendations service
+	DownstreamAttemptsDuringOutage int64   `json:"downstream_attempts_during_outage"` // of which while it was slow or failing
+	PagesDuringOutage              int     `json:"pages_during_outage"`               // pages started while it was slow or failing
+	AttemptsPerPageDuringOutage    float64 `json:"attempts_per_page_during_outage"`   // the ratio of the two
+	BreakerOpened                  int     `json:"breaker_opened"`                    // times the breaker opened
 
 	// RecoverySeconds is how long after the service recovered the pages
 	// were fresh again (from then on at least 90% of them); -1 if never.
