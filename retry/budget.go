@@ -31,27 +31,32 @@ type Budget interface {
 
 // Defaults of [TokenBucketConfig].
 const (
-	DefaultMaxTokens  = 100.0
+	DefaultMaxTokens  = 10.0
 	DefaultTokenRatio = 0.1
 )
 
 // TokenBucketConfig configures a [TokenBucket]. The zero value is the
-// default: 100 tokens, 0.1 earned per success, no cost per retry.
+// default: 10 tokens, 0.1 earned per success, no cost per retry.
 type TokenBucketConfig struct {
 	// MaxTokens is the bucket's size; it starts full. Retries are refused
-	// while it holds MaxTokens/2 or less. Default 100: half of it, 50
-	// failures, is the burst a healthy destination may fail before
-	// retries stop.
-	MaxTokens float64 `json:"maxTokens,omitempty"`
+	// while it holds MaxTokens/2 or less. Default 10, as in gRPC's retry
+	// throttling: half of it, 5 failures, is the burst a healthy
+	// destination may fail before retries stop. A budget is per client
+	// process, so a fleet of N clients together gets N times that burst;
+	// a small burst keeps a large fleet from storming a destination that
+	// has just failed (the storm simulator's sweep shows 100 tokens
+	// letting 200 clients hold an overload for 26 s where 10 recover in
+	// 6 s).
+	MaxTokens float64 `json:"max_tokens,omitempty"`
 	// TokenRatio is what each success earns back, in (0, MaxTokens].
 	// Default 0.1: once the burst is spent, retries continue only while
 	// failures stay below about one in ten successes, so retries add at
 	// most about 10% to the load on a struggling destination.
-	TokenRatio float64 `json:"tokenRatio,omitempty"`
+	TokenRatio float64 `json:"token_ratio,omitempty"`
 	// RetryCost is what each granted retry spends on top of the failure
 	// that caused it, as in the AWS SDK's retry quota (which charges 5 of
 	// 500). Default 0, gRPC's rule: only failures spend.
-	RetryCost float64 `json:"retryCost,omitempty"`
+	RetryCost float64 `json:"retry_cost,omitempty"`
 }
 
 // MarshalJSON writes the config as JSON.

@@ -70,8 +70,10 @@ func (c *Call) Succeeded() { c.p.succeeded() }
 // The rules, in order:
 //   - a caller whose context is done is not retried: the attempt's error is
 //     returned as it is if it is the context's, else joined with it;
-//   - an error that is not a failure per the Classifier, or is
-//     [rampart.Permanent], is returned as it is (unless RetryAll);
+//   - an error that is not a failure per the Classifier, is
+//     [rampart.Permanent], or is a local rejection ([rampart.ErrRejected],
+//     such as an open circuit breaker's) is returned as it is (unless
+//     RetryAll);
 //   - otherwise the failure is recorded in the budget, then the call gives
 //     up with an [*ExhaustedError] if MaxAttempts attempts were made, if a
 //     server hint is longer than MaxRetryAfter, or if the wait (the hint,
@@ -106,7 +108,7 @@ func (c *Call) Failed(ctx context.Context, err error, now time.Time) Decision {
 		case rampart.Ignored:
 			return Decision{Err: err, Reason: ReasonNotRetryable}
 		}
-		if rampart.IsPermanent(err) {
+		if rampart.IsPermanent(err) || errors.Is(err, rampart.ErrRejected) {
 			return Decision{Err: err, Reason: ReasonNotRetryable}
 		}
 	}

@@ -31,7 +31,8 @@ func TestHandDrivenCallMakesTheSameDecisionsAsExecute(t *testing.T) {
 	for _, j := range []retry.Jitter{retry.JitterFull, retry.JitterEqual, retry.JitterDecorrelated, retry.JitterSmooth} {
 		t.Run(string(j), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				cfg := retry.Config{MaxAttempts: 6, Seed: 42, Backoff: retry.BackoffConfig{Jitter: j}}
+				// A bucket large enough that attempts, not the budget, end the call.
+				cfg := retry.Config{MaxAttempts: 6, Seed: 42, Backoff: retry.BackoffConfig{Jitter: j}, BudgetConfig: retry.TokenBucketConfig{MaxTokens: 100}}
 				f := &failing{n: 100, err: errTransient}
 				err := mustNew(t, cfg).Do(context.Background(), f.fn)
 				var ran []time.Duration

@@ -24,13 +24,13 @@ type Config struct {
 
 	// MaxAttempts is the most attempts a call makes, the first included;
 	// 1 means no retries. Default 3.
-	MaxAttempts int `json:"maxAttempts,omitempty"`
+	MaxAttempts int `json:"max_attempts,omitempty"`
 
 	// MaxElapsed bounds the time from the start of a call to the start of
 	// its last attempt: a wait that would end later is not started. Zero
 	// means no bound other than the context's deadline. Setting it costs
 	// one clock read per call, even when the first attempt succeeds.
-	MaxElapsed time.Duration `json:"maxElapsed,omitempty"`
+	MaxElapsed time.Duration `json:"max_elapsed,omitempty"`
 
 	// Backoff describes the delays between attempts. The zero value is
 	// exponential from 100ms, doubling, capped at 10s, with full jitter.
@@ -46,13 +46,13 @@ type Config struct {
 	// longer parks a caller that may have no deadline. Default 30s, which
 	// honours usual Retry-After values but not the whole open period of a
 	// circuit breaker.
-	MaxRetryAfter time.Duration `json:"maxRetryAfter,omitempty"`
+	MaxRetryAfter time.Duration `json:"max_retry_after,omitempty"`
 
 	// RetryAll retries every error: Permanent ones, ones the classifier
 	// calls success or ignored, timeouts, rejections. With Jitter "none"
 	// and DisableBudget it gives the naive retry loop, for comparisons; a
 	// caller's context that is done still ends the loop.
-	RetryAll bool `json:"retryAll,omitempty"`
+	RetryAll bool `json:"retry_all,omitempty"`
 
 	// Seed, when not zero, seeds the jitter's random source, so that a
 	// single-threaded run (a simulation, a test) replays exactly. Zero
@@ -74,7 +74,7 @@ type Config struct {
 
 	// DisableBudget turns the retry budget off: every retry the other
 	// rules allow is made. Only for comparisons and tests.
-	DisableBudget bool `json:"disableBudget,omitempty"`
+	DisableBudget bool `json:"disable_budget,omitempty"`
 
 	// Classifier judges each attempt's error; only failures are retried
 	// (and never a [rampart.Permanent] one). Nil means [rampart.Classify]:

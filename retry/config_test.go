@@ -57,14 +57,14 @@ func TestCustomStrategyReplacesTheBackoff(t *testing.T) {
 func TestConfigReadsAndWritesJSON(t *testing.T) {
 	in := `{
 		"name": "users",
-		"maxAttempts": 4,
-		"maxElapsed": "5s",
+		"max_attempts": 4,
+		"max_elapsed": "5s",
 		"backoff": {"kind": "exponential", "base": "200ms", "multiplier": 3, "max": "2s", "jitter": "decorrelated"},
-		"maxRetryAfter": "1m",
+		"max_retry_after": "1m",
 		"seed": 7,
-		"budget": {"maxTokens": 50, "tokenRatio": 0.2},
-		"disableBudget": false,
-		"retryAll": true
+		"budget": {"max_tokens": 50, "token_ratio": 0.2},
+		"disable_budget": false,
+		"retry_all": true
 	}`
 	var c retry.Config
 	if err := json.Unmarshal([]byte(in), &c); err != nil {
@@ -102,7 +102,7 @@ func TestConfigJSONRejectsUnknownKeysAndBadDurations(t *testing.T) {
 	if err := json.Unmarshal([]byte(`{"maxAttempt": 3}`), &c); err == nil {
 		t.Error("a misspelt key was accepted")
 	}
-	err := json.Unmarshal([]byte(`{"maxElapsed": "soon"}`), &c)
+	err := json.Unmarshal([]byte(`{"max_elapsed": "soon"}`), &c)
 	var ce *rampart.ConfigError
 	if !errors.As(err, &ce) || ce.Field != "MaxElapsed" {
 		t.Errorf("error %v, want a ConfigError for MaxElapsed", err)

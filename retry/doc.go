@@ -22,7 +22,7 @@
 //   - never waits after its last attempt, and never starts a wait that
 //     would end at or after the context's deadline: it returns the last
 //     failure at once instead;
-//   - spends from a retry budget ([TokenBucket], 100 tokens, 0.1 earned
+//   - spends from a retry budget ([TokenBucket], 10 tokens, 0.1 earned
 //     per success): once about 50 failures have drained half the bucket,
 //     retries stop until successes earn them back, so retries add at most
 //     about 10% to the load of a struggling destination.
@@ -52,16 +52,11 @@
 // deadline and within [Config.MaxElapsed]; otherwise the call returns at
 // once with an [*ExhaustedError].
 //
-// A circuit breaker's open rejection is no exception: it carries the time
-// until the breaker probes again, so the policy waits for it if that fits,
-// and otherwise returns the rejection at once. An open period longer than
-// MaxRetryAfter (gobreaker's default is 60s) or than the time left is
-// therefore never waited out, while a breaker about to probe is retried
-// rather than failed. Callers that waited arrive together when the probe
-// is due; the breaker lets its probes through and rejects the rest without
-// a hint, and those are retried on their own jittered backoff, within
-// their attempts and budget. To never retry rejections, mark them
-// [rampart.Permanent] or return Ignored for them from [Config.Classifier].
+// A rejection by a local policy (an open circuit breaker, a full bulkhead:
+// any error matching [rampart.ErrRejected]) is not retried: the downstream
+// was never called, an open breaker will not probe for seconds, and the
+// point of rejecting is to fail fast so an outer fallback can serve. The
+// rejection is returned as it is. [Config.RetryAll] retries rejections too.
 //
 // Waits use [rampart.Sleep] on [Config.Clock] and stop the moment the
 // context is done. The call then returns an error that matches the

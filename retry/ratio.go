@@ -30,7 +30,7 @@ type RatioBudgetConfig struct {
 	// traffic, so a quiet client can still retry a lone failure. Default
 	// 1. Zero means the default; there is no way to set no floor other
 	// than a tiny value.
-	MinPerSecond float64 `json:"minPerSecond,omitempty"`
+	MinPerSecond float64 `json:"min_per_second,omitempty"`
 	// Clock is the time source; nil is the real clock.
 	Clock rampart.Clock `json:"-"`
 }

@@ -3,6 +3,7 @@ package retry_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"testing"
@@ -429,6 +430,31 @@ func TestManualClockDrivesTheWaits(t *testing.T) {
 		}
 		if got := clock.Now(); !got.Equal(time.Unix(2, 0)) {
 			t.Fatalf("clock at %v, want 2s", got)
+		}
+	})
+}
+
+// rejection is a local policy's refusal, as an open circuit breaker makes.
+type rejection struct{}
+
+func (rejection) Error() string             { return "breaker open" }
+func (rejection) Is(target error) bool      { return target == rampart.ErrRejected }
+func (rejection) RetryAfter() time.Duration { return time.Second }
+
+func TestRejectionsAreNotRetried(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		f := &failing{n: 100, err: fmt.Errorf("call: %w", rejection{})}
+		start := time.Now()
+		err := mustNew(t, retry.Config{}).Do(context.Background(), f.fn)
+		if f.calls != 1 || !errors.Is(err, rampart.ErrRejected) || errors.Is(err, retry.ErrExhausted) {
+			t.Fatalf("calls %d, err %v; want one call and the rejection as it is", f.calls, err)
+		}
+		if time.Since(start) != 0 {
+			t.Fatalf("waited %v on a rejection", time.Since(start))
+		}
+		f = &failing{n: 1, err: rejection{}}
+		if err := mustNew(t, retry.Config{RetryAll: true, Backoff: steps(time.Millisecond)}).Do(context.Background(), f.fn); err != nil || f.calls != 2 {
+			t.Fatalf("RetryAll: calls %d, err %v", f.calls, err)
 		}
 	})
 }

@@ -59,7 +59,7 @@ func ExampleRun() {
 // Policies read from JSON use the policies' own config structs.
 func ExampleParsePolicies() {
 	ps, err := sim.ParsePolicies([]byte(`[
-		{"name": "patient", "retry": {"maxAttempts": 5, "backoff": {"base": "500ms"}}},
+		{"name": "patient", "retry": {"max_attempts": 5, "backoff": {"base": "500ms"}}},
 		{"name": "ratio", "retry": {}, "ratio_budget": {"ratio": 0.05}}
 	]`))
 	if err != nil {

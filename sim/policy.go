@@ -15,7 +15,7 @@ import (
 // Policy is what each simulated client runs around its calls, described
 // with the policies' own config structs, so a policy reads from JSON:
 //
-//	{"name": "mine", "retry": {"maxAttempts": 2, "backoff": {"base": "50ms"}}}
+//	{"name": "mine", "retry": {"max_attempts": 2, "backoff": {"base": "50ms"}}}
 //
 // Every client builds its own instances from the configs: its own retry
 // budget, its own breaker. A nil config leaves that policy out; with none,

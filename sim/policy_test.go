@@ -62,7 +62,7 @@ func TestRequestDeadlineStopsRetries(t *testing.T) {
 
 func TestPolicyJSONUsesThePoliciesOwnConfigs(t *testing.T) {
 	t.Parallel()
-	ps, err := sim.ParsePolicies([]byte(`{"name":"mine","retry":{"maxAttempts":2,"backoff":{"base":"50ms","jitter":"none"},"budget":{"maxTokens":10}}}`))
+	ps, err := sim.ParsePolicies([]byte(`{"name":"mine","retry":{"max_attempts":2,"backoff":{"base":"50ms","jitter":"none"},"budget":{"max_tokens":10}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestPolicyJSONUsesThePoliciesOwnConfigs(t *testing.T) {
 func TestBadPolicyIsRefusedNamingTheField(t *testing.T) {
 	t.Parallel()
 	cases := map[string]string{
-		`{"name":"x","retry":{"maxAttempts":-1}}`: "MaxAttempts",
+		`{"name":"x","retry":{"max_attempts":-1}}`: "MaxAttempts",
 		`{"name":""}`:                    "Policy.Name",
 		`{"name":"x","ratio_budget":{}}`: "RatioBudget",
 		`{"name":"x","retry":{},"ratio_budget":{"ratio":50}}`: "Ratio",
