@@ -21,6 +21,11 @@ OUT=out
 
 mkdir -p "$OUT" "$(dirname "$REPORT")"
 
+load=""
+if [ -r /proc/loadavg ]; then
+	load="$(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+fi
+
 echo "== correctness: every benchmarked configuration trips, rejects and recovers"
 "$GO" test -count=1 ./...
 
@@ -41,7 +46,7 @@ cat "$OUT/stat.txt"
 goversion=$("$GO" env GOVERSION)
 "$GO" run ./cmd/report \
 	-csv "$OUT/stat.csv" -raw "$OUT/bench.txt" -text "$OUT/stat.txt" \
-	-go "$goversion" -date "$(date -u +%Y-%m-%d)" \
+	-go "$goversion" -date "$(date -u +%Y-%m-%d)" -load "$load" \
 	-cmd "$shown" \
 	-o "$REPORT"
 echo "== wrote $REPORT"

@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	report -csv stat.csv -raw bench.txt [-text stat.txt] [-go "go1.26.8"] [-date 2026-01-02] [-o docs/benchmarks.md]
+//	report -csv stat.csv -raw bench.txt [-text stat.txt] [-go go1.26.8] [-date 2026-01-02] [-load "0.5 0.4 0.3"] [-o docs/benchmarks.md]
 package main
 
 import (
@@ -32,6 +32,7 @@ func run() error {
 	goVersion := flag.String("go", runtime.Version(), "Go version to report")
 	date := flag.String("date", time.Now().UTC().Format("2006-01-02"), "date to report")
 	command := flag.String("cmd", "go test -run '^$' -bench . -benchmem -count=6", "the command that ran the benchmarks")
+	load := flag.String("load", "", "load average when the run began")
 	out := flag.String("o", "", "output file (default stdout)")
 	flag.Parse()
 	if *csvPath == "" {
@@ -48,7 +49,7 @@ func run() error {
 		return err
 	}
 
-	m := Meta{Date: *date, GoVersion: *goVersion, Procs: res.Procs, Command: *command}
+	m := Meta{Date: *date, GoVersion: *goVersion, Procs: res.Procs, Command: *command, Load: *load}
 	if *rawPath != "" {
 		raw, err := os.ReadFile(*rawPath)
 		if err != nil {

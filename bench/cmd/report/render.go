@@ -34,6 +34,8 @@ var Classes = []Class{
 // Meta is what the report says about the run.
 type Meta struct {
 	Date, GoVersion, CPU, OS, Procs, Command string
+	// Load is the load average when the run began, if known.
+	Load string
 }
 
 const ratioNote = "Speed-up is the peer's ns/op divided by rampart's, from benchstat's medians: " +
@@ -55,6 +57,9 @@ func Render(w io.Writer, res *Results, m Meta, text string) error {
 	}
 	if m.Procs != "" {
 		fmt.Fprintf(&b, "- GOMAXPROCS: %s (the Parallel tables run that many goroutines at once)\n", m.Procs)
+	}
+	if m.Load != "" {
+		fmt.Fprintf(&b, "- Load average when the run began: %s (other work on the machine widens the ± and blurs the ratios)\n", m.Load)
 	}
 	fmt.Fprintf(&b, "- Command: `%s`, summarised with benchstat\n\n", m.Command)
 	b.WriteString("Figures drift between machines; ratios measured in one run hold better. ")
@@ -184,10 +189,14 @@ func ratio(rampart, peer *Row) string {
 		return ""
 	}
 	x := pv.Value / rv.Value
-	if x >= 10 {
+	switch {
+	case x >= 10:
 		return strconv.FormatFloat(x, 'f', 0, 64) + "×"
+	case x >= 1:
+		return strconv.FormatFloat(x, 'f', 1, 64) + "×"
+	default:
+		return strconv.FormatFloat(x, 'g', 2, 64) + "×" // rampart slower: keep two digits
 	}
-	return strconv.FormatFloat(x, 'f', 1, 64) + "×"
 }
 
 // num formats a metric for a table cell.

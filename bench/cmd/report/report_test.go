@@ -79,6 +79,14 @@ func TestRenderShowsSpeedUpsAndMarksClassesWithoutRampart(t *testing.T) {
 	}
 }
 
+func TestRatioKeepsTwoDigitsWhenRampartIsSlower(t *testing.T) {
+	r := &Row{Lib: "rampart", Metrics: map[string]Metric{"ns/op": {Value: 150}}}
+	p := &Row{Lib: "eapache", Metrics: map[string]Metric{"ns/op": {Value: 6}}}
+	if got := ratio(r, p); got != "0.04×" {
+		t.Fatalf("got %q, want 0.04×", got)
+	}
+}
+
 func TestCPUInfoReadsModelName(t *testing.T) {
 	in := "processor\t: 0\nmodel name\t: Some CPU @ 2.0GHz\nflags\t: x\n"
 	if got := CPUInfo(strings.NewReader(in)); got != "Some CPU @ 2.0GHz" {
