@@ -40,9 +40,11 @@ type epoch struct {
 
 	// plain: Allow admits with nothing to do (closed or metrics-only, no
 	// slow-call detection). stamp: Allow records the start time
-	// (slow-call detection). fast: a plain success needs no clock and no
-	// lock (also: default classifier, no time window).
-	plain, stamp, fast bool
+	// (slow-call detection).
+	plain, stamp bool
+	// fast says how a plain success is recorded without classifying it
+	// (closed or metrics-only, default classifier, no slow-call detection).
+	fast fastPath
 
 	count *window.Count // closed, metrics-only: count-based window
 	timed *window.Time  // closed, metrics-only: time-based window
@@ -119,7 +121,7 @@ func (b *Breaker) Execute(ctx context.Context, next rampart.Next) error {
 	}()
 	err := next.Run(ctx)
 	done = true
-	if err == nil && p.fast {
+	if err == nil && p.fast == fastCount {
 		p.ep.success()
 	} else {
 		p.doneContext(ctx, err)
@@ -147,7 +149,12 @@ func (b *Breaker) newEpochLocked(st State, now int64) *epoch {
 		}
 		e.stamp = s.slowThreshold != 0
 		e.plain = !e.stamp
-		e.fast = !e.stamp && e.timed == nil && s.classifier == nil
+		if e.plain && s.classifier == nil {
+			e.fast = fastCount
+			if e.timed != nil {
+				e.fast = fastTimed
+			}
+		}
 	}
 	return e
 }

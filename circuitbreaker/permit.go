@@ -17,8 +17,17 @@ import (
 type Permit struct {
 	ep    *epoch
 	start int64 // when the call began; only stamped when slow calls are detected
-	fast  bool  // a success needs nothing but epoch.success
+	fast  fastPath
 }
+
+// fastPath says how a permit's plain success is recorded.
+type fastPath uint8
+
+const (
+	fastNone  fastPath = iota // classify, then finish
+	fastCount                 // epoch.success: no clock, no lock
+	fastTimed                 // epoch.timedSuccess: one clock read
+)
 
 // Allow asks the breaker for leave to make one call. It returns a permit, or
 // an error matching [ErrOpen] when the breaker rejects the call: an
@@ -48,7 +57,7 @@ func (b *Breaker) Allow() (Permit, error) {
 // [context.Background]. Use [Permit.DoneContext] to have the caller's
 // context judged exactly, as [Breaker.Execute] does.
 func (p Permit) Done(err error) {
-	if err == nil && p.fast {
+	if err == nil && p.fast == fastCount {
 		p.ep.success()
 		return
 	}
@@ -58,6 +67,10 @@ func (p Permit) Done(err error) {
 func (p Permit) done(err error) {
 	ep := p.ep
 	if ep == nil {
+		return
+	}
+	if err == nil && p.fast == fastTimed {
+		ep.timedSuccess()
 		return
 	}
 	var o rampart.Outcome
@@ -78,7 +91,7 @@ func (p Permit) done(err error) {
 // configured classifier with ctx, the context the call was made for (by
 // default the caller's own cancellation of ctx is ignored).
 func (p Permit) DoneContext(ctx context.Context, err error) {
-	if err == nil && p.fast {
+	if err == nil && p.fast == fastCount {
 		p.ep.success()
 		return
 	}
@@ -88,6 +101,10 @@ func (p Permit) DoneContext(ctx context.Context, err error) {
 func (p Permit) doneContext(ctx context.Context, err error) {
 	ep := p.ep
 	if ep == nil {
+		return
+	}
+	if err == nil && p.fast == fastTimed {
+		ep.timedSuccess()
 		return
 	}
 	ep.b.finish(p, rampart.ClassifyWith(ep.b.s.classifier, ctx, err), err)
@@ -108,6 +125,16 @@ func (e *epoch) success() {
 	if e.consec.Load() != 0 || (e.count != nil && !e.count.Healthy()) {
 		e.successSlow()
 	}
+}
+
+// timedSuccess records a plain success in a closed or metrics-only epoch
+// with a time-based window.
+func (e *epoch) timedSuccess() {
+	now := e.b.now()
+	if e.consec.Load() != 0 {
+		e.consec.Store(0)
+	}
+	e.timed.Record(now, 0)
 }
 
 // successSlow records a plain success that changes the counts.
