@@ -14,7 +14,8 @@ import (
 // (fallbacks, result-based retry) or run attempts concurrently (hedging, an
 // abandoning timeout).
 type Next struct {
-	chain []Policy                    // the policies still to run
+	chain *Chain                      // the pipeline, or nil for a lone policy
+	i     int                         // the index in chain of the next policy to run
 	fn    func(context.Context) error // the function of a Do, or nil
 	op    operation                   // the function and result slot of a Get, or nil
 }
@@ -31,8 +32,8 @@ type operation interface {
 // Run runs the rest of the call: the next policy, or the protected function
 // when no policy is left.
 func (n Next) Run(ctx context.Context) error {
-	if len(n.chain) != 0 {
-		return n.chain[0].Execute(ctx, Next{chain: n.chain[1:], fn: n.fn, op: n.op})
+	if c := n.chain; c != nil && n.i < len(c.policies) {
+		return c.policies[n.i].Execute(ctx, Next{chain: c, i: n.i + 1, fn: n.fn, op: n.op})
 	}
 	if n.op != nil {
 		return n.op.run(ctx)

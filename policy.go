@@ -106,13 +106,14 @@ func (c *Chain) Execute(ctx context.Context, next Next) error {
 	if len(c.policies) == 0 {
 		return next.Run(ctx)
 	}
-	chain := c.policies[1:]
-	if len(next.chain) != 0 {
+	if next.chain != nil && next.i < len(next.chain.policies) {
 		// A chain inside a policy of another kind inside a chain, so not
 		// flattened: run ours, then the rest. Rare, so the join may allocate.
-		chain = append(chain[:len(chain):len(chain)], next.chain...)
+		rest := next.chain.policies[next.i:]
+		joined := &Chain{policies: append(c.policies[:len(c.policies):len(c.policies)], rest...)}
+		return joined.policies[0].Execute(ctx, Next{chain: joined, i: 1, fn: next.fn, op: next.op})
 	}
-	return c.policies[0].Execute(ctx, Next{chain: chain, fn: next.fn, op: next.op})
+	return c.policies[0].Execute(ctx, Next{chain: c, i: 1, fn: next.fn, op: next.op})
 }
 
 // Do runs fn under the pipeline; see [Do].
@@ -123,7 +124,7 @@ func (c *Chain) Do(ctx context.Context, fn func(context.Context) error) error {
 	if len(c.policies) == 0 {
 		return fn(ctx)
 	}
-	return c.policies[0].Execute(ctx, Next{chain: c.policies[1:], fn: fn})
+	return c.policies[0].Execute(ctx, Next{chain: c, i: 1, fn: fn})
 }
 
 // Policies returns the pipeline's policies, outermost first.
