@@ -60,7 +60,8 @@ type Config struct {
 
 	// TripFunc is a custom trip condition, called with the window's counts
 	// each time a failure or slow call is recorded in closed state. It is
-	// never called with a lock held. nil means none.
+	// never called with a lock held, and may be called from several
+	// goroutines at once. nil means none.
 	TripFunc func(Counts) bool `json:"-"`
 
 	// WindowSize is the length of a count-based window: the last

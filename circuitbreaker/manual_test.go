@@ -1,6 +1,7 @@
 package circuitbreaker_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -130,5 +131,22 @@ func TestStateAndModeNames(t *testing.T) {
 	}
 	if got := circuitbreaker.ModeMetricsOnly.String(); got != "metrics_only" {
 		t.Errorf("ModeMetricsOnly.String() = %q", got)
+	}
+}
+
+func TestZeroPermitIgnoresItsReport(t *testing.T) {
+	var p circuitbreaker.Permit
+	p.Done(errBoom)
+	p.DoneContext(context.Background(), errBoom)
+}
+
+func TestGenerationAdvancesWithEveryStateChange(t *testing.T) {
+	cb, _ := newBreaker(t, circuitbreaker.Config{ConsecutiveFailures: 1})
+	g0 := cb.Snapshot().Generation
+	call(t, cb, errBoom) // trip
+	cb.Close()
+	cb.Close() // same state, fresh window: still a new generation
+	if got := cb.Snapshot().Generation; got != g0+3 {
+		t.Fatalf("generation %d, want %d", got, g0+3)
 	}
 }
