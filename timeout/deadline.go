@@ -18,31 +18,57 @@ import (
 // contexts derived from it register a callback instead of starting a
 // goroutine each.
 type deadlineCtx struct {
-	parent   context.Context
-	clock    rampart.Clock
+	parent context.Context
+	clock  rampart.Clock
+	// The deadline: on the real clock (clock == nil) as a monotonic offset
+	// from epoch, which costs half the clock read of time.Now; else as a
+	// time on clock.
+	mono     time.Duration
 	deadline time.Time
-	d        time.Duration
 
 	mu         sync.Mutex
 	done       chan struct{} // made on the first Done
 	err        error         // set once: DeadlineExceeded (fired), the parent's error, or Canceled (released)
 	fired      bool          // this timeout's deadline passed first
-	timer      rampart.Timer
+	timer      rampart.Timer // on a clock of the caller's
+	realTimer  *time.Timer   // on the real clock
 	stopParent func() bool
 	funcs      map[*afterFunc]struct{}
 }
 
 type afterFunc struct{ f func() }
 
+// epoch is the origin of monotonic offsets on the real clock.
+var epoch = time.Now()
+
 func newDeadlineCtx(parent context.Context, clock rampart.Clock, d time.Duration) *deadlineCtx {
-	return &deadlineCtx{parent: parent, clock: clock, d: d, deadline: rampart.Now(clock).Add(d)}
+	c := &deadlineCtx{parent: parent, clock: clock}
+	if clock == nil {
+		c.mono = time.Since(epoch) + d
+	} else {
+		c.deadline = clock.Now().Add(d)
+	}
+	return c
+}
+
+// remaining returns the time left until the deadline; zero or less once it
+// has passed.
+func (c *deadlineCtx) remaining() time.Duration {
+	if c.clock == nil {
+		return c.mono - time.Since(epoch)
+	}
+	return c.deadline.Sub(c.clock.Now())
 }
 
 func (c *deadlineCtx) Deadline() (time.Time, bool) {
-	if pd, ok := c.parent.Deadline(); ok && pd.Before(c.deadline) {
+	dl := c.deadline
+	if c.clock == nil {
+		dl = epoch.Add(c.mono)
+	}
+	if pd, ok := c.parent.Deadline(); ok && pd.Before(dl) {
 		return pd, true
 	}
-	return c.deadline, true
+	return dl, true
 }
 
 func (c *deadlineCtx) Value(key any) any { return c.parent.Value(key) }
@@ -62,13 +88,16 @@ func (c *deadlineCtx) Done() <-chan struct{} {
 		c.cancelLocked(perr, false)
 		return c.done
 	}
-	wait := c.deadline.Sub(rampart.Now(c.clock))
+	wait := c.remaining()
 	if wait <= 0 {
 		c.cancelLocked(context.DeadlineExceeded, true)
 		return c.done
 	}
 	if c.clock == nil {
-		c.timer = time.AfterFunc(wait, c.fire)
+		// A fresh timer per call: pooling stopped timers would halve the
+		// cost, but a timer belongs to the testing/synctest bubble that
+		// made it, so a pool would break callers' synctest tests.
+		c.realTimer = time.AfterFunc(wait, c.fire)
 	} else {
 		c.timer = c.clock.AfterFunc(wait, c.fire)
 	}
@@ -86,7 +115,7 @@ func (c *deadlineCtx) Err() error {
 	}
 	if perr := c.parent.Err(); perr != nil {
 		c.cancelLocked(perr, false)
-	} else if c.done == nil && !rampart.Now(c.clock).Before(c.deadline) {
+	} else if c.done == nil && c.remaining() <= 0 {
 		// No timer armed: judge the deadline by the clock.
 		c.cancelLocked(context.DeadlineExceeded, true)
 	}
@@ -137,7 +166,7 @@ func (c *deadlineCtx) parentDone() {
 func (c *deadlineCtx) release() (fired bool) {
 	c.mu.Lock()
 	var funcs []func()
-	if c.err == nil && c.done == nil && c.parent.Err() == nil && !rampart.Now(c.clock).Before(c.deadline) {
+	if c.err == nil && c.done == nil && c.parent.Err() == nil && c.remaining() <= 0 {
 		// No timer was armed, but the deadline passed during the call.
 		funcs = c.cancelLocked(context.DeadlineExceeded, true)
 	} else {
@@ -167,6 +196,9 @@ func (c *deadlineCtx) cancelLocked(err error, fired bool) []func() {
 	c.fired = fired
 	if c.timer != nil {
 		c.timer.Stop()
+	}
+	if c.realTimer != nil {
+		c.realTimer.Stop()
 	}
 	if c.stopParent != nil {
 		c.stopParent()
