@@ -159,11 +159,11 @@ func (p *Policy) Execute(ctx context.Context, next rampart.Next) error {
 	released := false
 	defer func() {
 		if !released { // the function panicked: free the timer on the way out
-			tctx.release()
+			tctx.release(false)
 		}
 	}()
 	err := next.Run(tctx)
-	fired := tctx.release()
+	fired := tctx.release(err != nil)
 	released = true
 	if err == nil {
 		// The function finished its work; a deadline that passed while it
@@ -235,7 +235,7 @@ func (p *Policy) abandon(ctx context.Context, next rampart.Next) error {
 				done <- o
 				return
 			}
-			tctx.release()
+			tctx.release(false)
 			// The caller has left. A panic cannot be raised in its
 			// goroutine any more; report it rather than crash the process.
 			if o.panicked {
@@ -265,7 +265,7 @@ func (p *Policy) abandon(ctx context.Context, next rampart.Next) error {
 }
 
 func (p *Policy) finish(ctx context.Context, tctx *deadlineCtx, next, attempt rampart.Next, o outcome) error {
-	fired := tctx.release()
+	fired := tctx.release(o.err != nil)
 	if o.panicked {
 		panic(o.value)
 	}
