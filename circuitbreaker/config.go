@@ -10,7 +10,7 @@ import (
 
 // Config configures a [Breaker]. The zero value of every field means the
 // documented default, so Config{} is a working breaker: it opens after 5
-// consecutive failures, stays open 30 s, then closes after one successful
+// consecutive failures, stays open 5 s, then closes after one successful
 // probe.
 //
 // # Trip conditions
@@ -81,7 +81,12 @@ type Config struct {
 	WindowBuckets int `json:"window_buckets,omitempty"`
 
 	// OpenDuration is how long the breaker stays open before it lets a
-	// probe through. Default 30 s.
+	// probe through. Default 5 s, as in Polly: long enough for a
+	// struggling destination to drain its queue, short enough that a brief
+	// fault does not turn into half a minute of rejections (the storm
+	// simulator's sweep shows 30 s cutting goodput to 75% after a 5 s
+	// fault, where 5 s keeps it above 95%). Use OpenDurationMultiplier to
+	// back off further from a destination that stays down.
 	OpenDuration time.Duration `json:"open_duration,omitempty"`
 
 	// OpenDurationMultiplier grows the open duration with each consecutive
@@ -177,7 +182,7 @@ const (
 	defaultWindowSize          = 100
 	defaultWindowBuckets       = 10
 	defaultMinimumCalls        = 10
-	defaultOpenDuration        = 30 * time.Second
+	defaultOpenDuration        = 5 * time.Second
 	maxWindowSize              = 1_000_000
 	maxWindowBuckets           = 10_000
 )

@@ -109,10 +109,10 @@ func TestZeroConfigIsAWorkingBreaker(t *testing.T) {
 	wantState(t, cb, circuitbreaker.StateClosed)
 	call(t, cb, errBoom)
 	wantState(t, cb, circuitbreaker.StateOpen)
-	if got := cb.Snapshot().UntilHalfOpen; got != 30*time.Second {
-		t.Errorf("default open duration = %v, want 30s", got)
+	if got := cb.Snapshot().UntilHalfOpen; got != 5*time.Second {
+		t.Errorf("default open duration = %v, want 5s", got)
 	}
-	clock.Advance(30 * time.Second)
+	clock.Advance(5 * time.Second)
 	call(t, cb, nil)
 	wantState(t, cb, circuitbreaker.StateClosed)
 }

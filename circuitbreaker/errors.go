@@ -3,10 +3,14 @@ package circuitbreaker
 import (
 	"errors"
 	"time"
+
+	"github.com/rampart-go/rampart"
 )
 
 // ErrOpen matches every rejection by a breaker: open, isolated, or
-// half-open with all probe slots taken. Test with errors.Is.
+// half-open with all probe slots taken. Test with errors.Is. Every
+// rejection also matches [rampart.ErrRejected], the core's mark of a call
+// refused without being run, which retry policies do not retry.
 var ErrOpen = errors.New("circuitbreaker: open")
 
 // ErrTooManyProbes matches a rejection by a half-open breaker whose probe
@@ -33,8 +37,8 @@ func (e *OpenError) Error() string {
 	return "circuitbreaker: open, next probe in " + e.Delay.String()
 }
 
-// Is reports whether target is [ErrOpen].
-func (e *OpenError) Is(target error) bool { return target == ErrOpen }
+// Is reports whether target is [ErrOpen] or [rampart.ErrRejected].
+func (e *OpenError) Is(target error) bool { return target == ErrOpen || target == rampart.ErrRejected }
 
 // RetryAfter returns Delay, the time until the breaker lets a probe through.
 func (e *OpenError) RetryAfter() time.Duration { return e.Delay }
@@ -48,7 +52,9 @@ type rejection struct {
 
 func (e *rejection) Error() string { return e.msg }
 
-func (e *rejection) Is(target error) bool { return target == ErrOpen || target == e.is }
+func (e *rejection) Is(target error) bool {
+	return target == ErrOpen || target == rampart.ErrRejected || target == e.is
+}
 
 var (
 	errTooManyProbes = &rejection{msg: ErrTooManyProbes.Error(), is: ErrTooManyProbes}

@@ -99,7 +99,7 @@ func ExampleConfig_failureRateOverTime() {
 	fmt.Printf("%v for %v\n", s.State, s.UntilHalfOpen)
 	// Output:
 	// closed: 30 calls, failure rate 0.33
-	// open for 30s
+	// open for 5s
 }
 
 // The two-step form: ask for a permit, make the call yourself, report the

@@ -39,7 +39,7 @@ func TestHalfOpenLimitsProbesInFlight(t *testing.T) {
 		t.Fatalf("two probes: %v, %v", err1, err2)
 	}
 	_, err := cb.Allow()
-	if !errors.Is(err, circuitbreaker.ErrTooManyProbes) || !errors.Is(err, circuitbreaker.ErrOpen) {
+	if !errors.Is(err, circuitbreaker.ErrTooManyProbes) || !errors.Is(err, circuitbreaker.ErrOpen) || !errors.Is(err, rampart.ErrRejected) {
 		t.Fatalf("third probe: err = %v, want ErrTooManyProbes matching ErrOpen", err)
 	}
 	if _, ok := rampart.RetryAfter(err); ok {

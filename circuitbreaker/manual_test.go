@@ -28,7 +28,7 @@ func TestIsolateRejectsUntilClosed(t *testing.T) {
 	cb.Isolate()
 	clock.Advance(time.Hour)
 	_, err := cb.Allow()
-	if !errors.Is(err, circuitbreaker.ErrIsolated) || !errors.Is(err, circuitbreaker.ErrOpen) {
+	if !errors.Is(err, circuitbreaker.ErrIsolated) || !errors.Is(err, circuitbreaker.ErrOpen) || !errors.Is(err, rampart.ErrRejected) {
 		t.Fatalf("err = %v, want ErrIsolated matching ErrOpen", err)
 	}
 	if _, ok := rampart.RetryAfter(err); ok {

@@ -79,7 +79,7 @@ func newModel(c circuitbreaker.Config) *model {
 		m.c.WindowBuckets = 10
 	}
 	if m.c.OpenDuration == 0 {
-		m.c.OpenDuration = 30 * time.Second
+		m.c.OpenDuration = 5 * time.Second
 	}
 	m.maxOpen = int64(c.MaxOpenDuration)
 	if m.maxOpen == 0 {

@@ -14,8 +14,8 @@ func TestOpenRejectsWithTheTimeUntilTheNextProbe(t *testing.T) {
 	call(t, cb, errBoom)
 	clock.Advance(4 * time.Second)
 	_, err := cb.Allow()
-	if !errors.Is(err, circuitbreaker.ErrOpen) {
-		t.Fatalf("err = %v, want ErrOpen", err)
+	if !errors.Is(err, circuitbreaker.ErrOpen) || !errors.Is(err, rampart.ErrRejected) {
+		t.Fatalf("err = %v, want ErrOpen and rampart.ErrRejected", err)
 	}
 	if errors.Is(err, circuitbreaker.ErrTooManyProbes) || errors.Is(err, circuitbreaker.ErrIsolated) {
 		t.Errorf("%v matches a sentinel of another rejection", err)
