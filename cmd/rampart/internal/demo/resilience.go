@@ -75,17 +75,11 @@ func newRecsClient(url string, client *http.Client, bestsellers map[string][]int
 	}
 	c.retry, err = retry.New(retry.Config{
 		Name: "recs-retry",
-		// A page never waits for the breaker: it degrades at once.
-		Classifier: func(ctx context.Context, err error) rampart.Outcome {
-			if errors.Is(err, circuitbreaker.ErrOpen) {
-				return rampart.Ignored
-			}
-			return rampart.Classify(ctx, err)
-		},
+		// Short waits for a page. The defaults do the rest: 3 attempts,
+		// full jitter, a 10-token budget, and no retry of the breaker's
+		// rejections, so a page never waits for an open breaker but
+		// degrades at once.
 		Backoff: retry.BackoffConfig{Base: 20 * time.Millisecond, Max: 100 * time.Millisecond},
-		// A small budget: after 10 failures in a burst, no more retries
-		// until successes earn them back.
-		BudgetConfig: retry.TokenBucketConfig{MaxTokens: 20},
 	})
 	if err != nil {
 		return nil, err
