@@ -7,27 +7,33 @@ import (
 	"time"
 
 	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/circuitbreaker"
 	"github.com/rampart-go/rampart/fallback"
+	"github.com/rampart-go/rampart/retry"
 	"github.com/rampart-go/rampart/timeout"
 )
 
-// The quickstart: protect a call with a fallback and a per-attempt timeout,
-// and learn whether the result is the real one.
+// The quickstart: a call protected by the recommended pipeline, from the
+// outside in: a fallback, a retry with its budget, a circuit breaker and a
+// per-attempt timeout. The caller learns whether the result is the real
+// one.
 func Example() {
 	popular, _ := fallback.Value([]string{"kettle", "teapot"}, fallback.Config{Name: "popular"})
-	perAttempt, _ := timeout.New(timeout.Config{Timeout: 200 * time.Millisecond})
-	p := rampart.Pipeline(popular, perAttempt)
+	retries, _ := retry.New(retry.Config{})                                       // 3 attempts, jittered backoff, a retry budget
+	breaker, _ := circuitbreaker.New(circuitbreaker.Config{})                     // opens after 5 failures in a row, for 5 s
+	perAttempt, _ := timeout.New(timeout.Config{Timeout: 200 * time.Millisecond}) // cancels each attempt's context
+	recs := rampart.Pipeline(popular, retries, breaker, perAttempt)               // build once, share everywhere
 
 	var rep fallback.Report
 	ctx := fallback.WithReport(context.Background(), &rep)
-	recs, err := rampart.Get(ctx, p, func(ctx context.Context) ([]string, error) {
-		return nil, errors.New("recommendations: 503")
+	items, err := rampart.Get(ctx, recs, func(ctx context.Context) ([]string, error) {
+		return nil, rampart.Permanent(errors.New("recommendations: 404")) // not worth retrying
 	})
-	fmt.Println(recs, err)
-	fmt.Println("from fallback:", rep.Used, rep.Policy)
+	fmt.Println(items, err)
+	fmt.Println("from fallback:", rep.Used, rep.Policy, "because:", rep.Cause)
 	// Output:
 	// [kettle teapot] <nil>
-	// from fallback: true popular
+	// from fallback: true popular because: recommendations: 404
 }
 
 // A policy of your own: Execute runs the rest of the call with next.Run.
