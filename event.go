@@ -3,6 +3,7 @@ package rampart
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"time"
 )
 
@@ -51,7 +52,7 @@ func (k EventKind) String() string {
 	if int(k) < len(eventKindNames) && eventKindNames[k] != "" {
 		return eventKindNames[k]
 	}
-	return "event(" + itoa(int(k)) + ")"
+	return "event(" + strconv.Itoa(int(k)) + ")"
 }
 
 // Event is something that happened in a policy: a transition, a rejection,

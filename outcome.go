@@ -3,6 +3,7 @@ package rampart
 import (
 	"context"
 	"errors"
+	"strconv"
 )
 
 // Outcome is how a policy judges the end of a call.
@@ -30,7 +31,7 @@ func (o Outcome) String() string {
 	case Ignored:
 		return "ignored"
 	}
-	return "outcome(" + itoa(int(o)) + ")"
+	return "outcome(" + strconv.Itoa(int(o)) + ")"
 }
 
 // Classifier judges the outcome of a call, given the context the policy
@@ -70,26 +71,4 @@ func ClassifyWith(c Classifier, ctx context.Context, err error) Outcome {
 		return Classify(ctx, err)
 	}
 	return c(ctx, err)
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	neg := i < 0
-	if neg {
-		i = -i
-	}
-	var b [20]byte
-	n := len(b)
-	for i > 0 {
-		n--
-		b[n] = byte('0' + i%10)
-		i /= 10
-	}
-	if neg {
-		n--
-		b[n] = '-'
-	}
-	return string(b[n:])
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"strconv"
 	"time"
 
 	"github.com/rampart-go/rampart/internal/config"
@@ -194,7 +195,7 @@ func (s Scenario) Validate() error {
 }
 
 func (f Fault) validate(i int) error {
-	field := func(name string) string { return "Faults[" + itoa(i) + "]." + name }
+	field := func(name string) string { return "Faults[" + strconv.Itoa(i) + "]." + name }
 	if f.Start < 0 || f.End <= f.Start {
 		return config.Errorf("sim", field("End"), "must be after Start (%v) and Start >= 0, got %v", f.Start, f.End)
 	}
@@ -239,26 +240,4 @@ func (s Scenario) faultWindow() (start, end time.Duration, ok bool) {
 // service time over Workers. Below 1 the server keeps up.
 func (s Scenario) utilisation() float64 {
 	return s.Rate * s.Service.Mean.Seconds() / float64(s.Workers)
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b [20]byte
-	n := len(b)
-	neg := i < 0
-	if neg {
-		i = -i
-	}
-	for i > 0 {
-		n--
-		b[n] = byte('0' + i%10)
-		i /= 10
-	}
-	if neg {
-		n--
-		b[n] = '-'
-	}
-	return string(b[n:])
 }
