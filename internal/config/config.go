@@ -1,5 +1,3 @@
-// Package config holds what every policy's Config shares: JSON in which
-// durations read and write as strings ("250ms"), and field-naming errors.
 package config
 
 import (

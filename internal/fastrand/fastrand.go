@@ -1,6 +1,3 @@
-// Package fastrand holds cheap random sources for policies that need
-// randomness on their own paths (jitter, sampling): no global lock, safe for
-// concurrent use, and reproducible when seeded.
 package fastrand
 
 import (
