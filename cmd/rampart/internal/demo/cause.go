@@ -22,7 +22,7 @@ func describe(err error) string {
 	case err == nil:
 		return ""
 	case errors.As(err, &open):
-		return "circuit breaker open, so the service is not called; next probe in " + open.Delay.Round(time.Millisecond).String()
+		return "circuit breaker open, so the service is not called; next probe in " + open.RetryAfter().Round(time.Millisecond).String()
 	case errors.Is(err, circuitbreaker.ErrTooManyProbes):
 		return "circuit breaker half-open, and its probe is already in flight"
 	case errors.As(err, &budget):
