@@ -49,7 +49,8 @@ type epoch struct {
 	count *window.Count // closed, metrics-only: count-based window
 	timed *window.Time  // closed, metrics-only: time-based window
 
-	until int64 // open: when the next call may probe
+	until   int64      // open: when the next call may probe
+	openErr *OpenError // open: the rejection of every call until then
 
 	_        [64]byte
 	consec   atomic.Int64 // closed, metrics-only: current run of failures

@@ -25,23 +25,40 @@ var ErrIsolated = errors.New("circuitbreaker: isolated")
 // OpenError is the rejection of an open breaker. It matches [ErrOpen] and
 // says, through RetryAfter, how long until the breaker lets a probe through,
 // so retry policies and [rampart.RetryAfter] see the hint.
+//
+// A breaker makes one OpenError each time it opens and returns that same
+// error for every call it rejects during the open period, so rejecting
+// allocates nothing. The time left is worked out when asked for.
 type OpenError struct {
 	// Name is the breaker's Config.Name.
 	Name string
-	// Delay is how long until the open period ends, as of the rejection.
-	Delay time.Duration
+	// Until is when the open period ends, on the breaker's clock: the
+	// first call at or after it may probe.
+	Until time.Time
+
+	b     *Breaker // the breaker that opened, or nil
+	until int64    // Until in the breaker's own time
 }
 
-// Error returns "circuitbreaker: open, next probe in <Delay>".
+// Error returns "circuitbreaker: open, next probe in <RetryAfter>".
 func (e *OpenError) Error() string {
-	return "circuitbreaker: open, next probe in " + e.Delay.String()
+	return "circuitbreaker: open, next probe in " + e.RetryAfter().String()
 }
 
 // Is reports whether target is [ErrOpen] or [rampart.ErrRejected].
 func (e *OpenError) Is(target error) bool { return target == ErrOpen || target == rampart.ErrRejected }
 
-// RetryAfter returns Delay, the time until the breaker lets a probe through.
-func (e *OpenError) RetryAfter() time.Duration { return e.Delay }
+// RetryAfter returns the time from now until the breaker lets a probe
+// through (Until, on the breaker's clock), or 0 once that time has come.
+func (e *OpenError) RetryAfter() time.Duration {
+	var d time.Duration
+	if e.b != nil {
+		d = time.Duration(e.until - e.b.now())
+	} else {
+		d = time.Until(e.Until)
+	}
+	return max(d, 0)
+}
 
 // rejection is a rejection that carries no delay (isolated, probes full):
 // allocated once, so rejecting costs nothing.

@@ -38,11 +38,13 @@ func (b *Breaker) manual(st State, reason string, resetGrowth bool) {
 	if resetGrowth {
 		b.openings = 0
 	}
-	ne := b.newEpochLocked(st, now)
+	var ne *epoch
 	var d int64
 	if st == StateOpen {
 		d = b.s.openDuration
-		ne.until = satAdd(now, d)
+		ne = b.newOpenEpochLocked(now, d)
+	} else {
+		ne = b.newEpochLocked(st, now)
 	}
 	b.cur.Store(ne)
 	b.mu.Unlock()

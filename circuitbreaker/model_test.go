@@ -17,7 +17,7 @@ func rejection(err error) string {
 	case err == nil:
 		return ""
 	case errors.As(err, &oe):
-		return fmt.Sprintf("open %v", oe.Delay)
+		return fmt.Sprintf("open %v", oe.RetryAfter())
 	case errors.Is(err, circuitbreaker.ErrTooManyProbes):
 		return "probes"
 	case errors.Is(err, circuitbreaker.ErrIsolated):

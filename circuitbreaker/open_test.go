@@ -21,8 +21,8 @@ func TestOpenRejectsWithTheTimeUntilTheNextProbe(t *testing.T) {
 		t.Errorf("%v matches a sentinel of another rejection", err)
 	}
 	var oe *circuitbreaker.OpenError
-	if !errors.As(err, &oe) || oe.Name != "db" || oe.Delay != 6*time.Second {
-		t.Fatalf("err = %#v, want *OpenError{Name: db, Delay: 6s}", err)
+	if !errors.As(err, &oe) || oe.Name != "db" || !oe.Until.Equal(t0.Add(10*time.Second)) || oe.RetryAfter() != 6*time.Second {
+		t.Fatalf("err = %#v, want *OpenError{Name: db, Until: t0+10s} with RetryAfter 6s", err)
 	}
 	if d, ok := rampart.RetryAfter(err); !ok || d != 6*time.Second {
 		t.Errorf("rampart.RetryAfter = %v, %v, want 6s", d, ok)

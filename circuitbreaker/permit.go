@@ -31,7 +31,7 @@ const (
 
 // Allow asks the breaker for leave to make one call. It returns a permit, or
 // an error matching [ErrOpen] when the breaker rejects the call: an
-// [*OpenError] with the time until the next probe while open, or an error
+// [*OpenError] that tells the time until the next probe while open, or an error
 // matching [ErrTooManyProbes] (half-open, every probe slot in flight) or
 // [ErrIsolated] (forced open).
 //
@@ -201,9 +201,8 @@ func (b *Breaker) allowSlow() (Permit, error) {
 		case StateOpen:
 			now := b.now()
 			if now < ep.until {
-				d := ep.until - now
-				b.reject(d, now)
-				return Permit{}, &OpenError{Name: b.s.name, Delay: durationOf(d)}
+				b.reject(ep.until-now, now)
+				return Permit{}, ep.openErr
 			}
 			b.toHalfOpen(ep, now)
 		case StateHalfOpen:

@@ -84,10 +84,17 @@ func (e *epoch) countsLocked(now int64) Counts {
 func (b *Breaker) openLocked(from *epoch, now int64, reason string, hint int64, c Counts) rampart.Event {
 	b.openings++
 	d := b.openDurationLocked(hint)
-	ne := b.newEpochLocked(StateOpen, now)
-	ne.until = satAdd(now, d)
-	b.cur.Store(ne)
+	b.cur.Store(b.newOpenEpochLocked(now, d))
 	return b.stateEvent(from.state, StateOpen, reason, now, c, d)
+}
+
+// newOpenEpochLocked returns a fresh open epoch that began at now and lasts
+// d, with the error it rejects calls with.
+func (b *Breaker) newOpenEpochLocked(now, d int64) *epoch {
+	e := b.newEpochLocked(StateOpen, now)
+	e.until = satAdd(now, d)
+	e.openErr = &OpenError{Name: b.s.name, Until: b.timeAt(e.until), b: b, until: e.until}
+	return e
 }
 
 // openDurationLocked returns how long the current opening lasts:
