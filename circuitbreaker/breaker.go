@@ -47,6 +47,7 @@ type epoch struct {
 	fast fastPath
 
 	count *window.Count // closed, metrics-only: count-based window
+	debt  *atomic.Int64 // closed, metrics-only: zero while a success changes nothing in count (see window.Count.Debt)
 	timed *window.Time  // closed, metrics-only: time-based window
 
 	until   int64      // open: when the next call may probe
@@ -139,12 +140,13 @@ func (b *Breaker) timeAt(t int64) time.Time { return b.base.Add(time.Duration(t)
 // newEpochLocked returns a fresh epoch of state st that began at now.
 func (b *Breaker) newEpochLocked(st State, now int64) *epoch {
 	b.gen++
-	e := &epoch{b: b, state: st, gen: b.gen, since: now}
+	e := &epoch{b: b, state: st, gen: b.gen, since: now, debt: &noDebt}
 	if st == StateClosed || st == StateMetricsOnly {
 		s := &b.s
 		switch {
 		case s.windowSize != 0:
 			e.count = window.NewCount(s.windowSize)
+			e.debt = e.count.Debt()
 		case s.bucketWidth != 0:
 			e.timed = window.NewTime(s.bucketWidth, s.buckets)
 		}
@@ -159,6 +161,10 @@ func (b *Breaker) newEpochLocked(st State, now int64) *epoch {
 	}
 	return e
 }
+
+// noDebt is the debt of an epoch without a count-based window: always
+// zero, never written.
+var noDebt atomic.Int64
 
 // emit passes e to the observers. Never called with b.mu held.
 func (b *Breaker) emit(e rampart.Event) {

@@ -296,4 +296,3 @@ func (m *model) snapshot() circuitbreaker.Snapshot {
 	}
 	return s
 }
-

@@ -120,9 +120,10 @@ func (p Permit) panicked() {
 }
 
 // success records a plain success in a closed or metrics-only epoch: two
-// loads when the breaker is healthy, no store.
+// loads when the breaker is healthy, no store. It is small enough to
+// inline.
 func (e *epoch) success() {
-	if e.consec.Load() != 0 || (e.count != nil && !e.count.Healthy()) {
+	if e.consec.Load()|e.debt.Load() != 0 {
 		e.successSlow()
 	}
 }

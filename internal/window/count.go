@@ -49,6 +49,10 @@ func (w *Count) Success() {
 // recording a success would change nothing.
 func (w *Count) Healthy() bool { return w.debt.Load() == 0 }
 
+// Debt returns the counter that Healthy tests against zero, for a caller
+// that folds the test into a check of its own. Only read it.
+func (w *Count) Debt() *atomic.Int64 { return &w.debt }
+
 // Record records one call.
 func (w *Count) Record(f Flags) {
 	pos := w.cursor.Add(1) - 1
