@@ -111,3 +111,27 @@ func TestCountTotalsMatchTheRingAfterConcurrentWraparound(t *testing.T) {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
 }
+
+func TestCountDebtIsZeroExactlyWhenHealthy(t *testing.T) {
+	w := window.NewCount(3)
+	check := func(when string, healthy bool) {
+		t.Helper()
+		if got := w.Healthy(); got != healthy {
+			t.Fatalf("%s: Healthy = %v, want %v", when, got, healthy)
+		}
+		if got := w.Debt().Load() == 0; got != healthy {
+			t.Fatalf("%s: Debt = %d, want zero = %v", when, w.Debt().Load(), healthy)
+		}
+	}
+	check("empty", false)
+	for range 3 {
+		w.Success()
+	}
+	check("full of successes", true)
+	w.Record(window.Failed)
+	check("after a failure", false)
+	for range 3 {
+		w.Success()
+	}
+	check("after the failure aged out", true)
+}
