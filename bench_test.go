@@ -7,9 +7,11 @@ import (
 	"github.com/rampart-go/rampart"
 )
 
-type noop struct{}
+// noop is a policy that does nothing, with a pointer receiver like every
+// real policy.
+type noop struct{ _ byte }
 
-func (noop) Execute(ctx context.Context, next rampart.Next) error { return next.Run(ctx) }
+func (*noop) Execute(ctx context.Context, next rampart.Next) error { return next.Run(ctx) }
 
 func ok(context.Context) error { return nil }
 
@@ -23,7 +25,7 @@ func BenchmarkDo(b *testing.B) {
 		}
 	})
 	b.Run("pipeline=noop", func(b *testing.B) {
-		p := rampart.Pipeline(noop{})
+		p := rampart.Pipeline(&noop{})
 		b.ReportAllocs()
 		for b.Loop() {
 			_ = p.Do(ctx, ok)
@@ -32,11 +34,11 @@ func BenchmarkDo(b *testing.B) {
 	b.Run("policy=noop", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			_ = rampart.Do(ctx, noop{}, ok)
+			_ = rampart.Do(ctx, &noop{}, ok)
 		}
 	})
 	b.Run("pipeline=noop3", func(b *testing.B) {
-		p := rampart.Pipeline(noop{}, noop{}, noop{})
+		p := rampart.Pipeline(&noop{}, &noop{}, &noop{})
 		b.ReportAllocs()
 		for b.Loop() {
 			_ = p.Do(ctx, ok)
@@ -48,14 +50,14 @@ func BenchmarkGet(b *testing.B) {
 	ctx := context.Background()
 	fn := func(context.Context) (int, error) { return 1, nil }
 	b.Run("pipeline=noop", func(b *testing.B) {
-		p := rampart.Pipeline(noop{})
+		p := rampart.Pipeline(&noop{})
 		b.ReportAllocs()
 		for b.Loop() {
 			_, _ = rampart.Get(ctx, p, fn)
 		}
 	})
 	b.Run("pipeline=noop/parallel", func(b *testing.B) {
-		p := rampart.Pipeline(noop{})
+		p := rampart.Pipeline(&noop{})
 		b.ReportAllocs()
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
@@ -67,7 +69,7 @@ func BenchmarkGet(b *testing.B) {
 
 func BenchmarkDoParallel(b *testing.B) {
 	ctx := context.Background()
-	p := rampart.Pipeline(noop{})
+	p := rampart.Pipeline(&noop{})
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {

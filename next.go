@@ -32,6 +32,15 @@ type operation interface {
 // Run runs the rest of the call: the next policy, or the protected function
 // when no policy is left.
 func (n Next) Run(ctx context.Context) error {
+	// The innermost policy's call of a Do's function is the common case;
+	// kept small enough to inline into the policy.
+	if n.fn != nil && (n.chain == nil || n.i == len(n.chain.policies)) {
+		return n.fn(ctx)
+	}
+	return n.run(ctx)
+}
+
+func (n Next) run(ctx context.Context) error {
 	if c := n.chain; c != nil && n.i < len(c.policies) {
 		return c.policies[n.i].Execute(ctx, Next{chain: c, i: n.i + 1, fn: n.fn, op: n.op})
 	}
