@@ -79,6 +79,9 @@
 // In closed state, with a consecutive-failures or count-based window, a
 // successful call takes no lock, reads no clock and allocates nothing: two
 // atomic loads while the window holds only successes. A time-based window
-// costs one clock read per call, and slow-call detection two. The state is
-// one atomic pointer to an immutable epoch, replaced on each change.
+// costs one clock read per call, and slow-call detection two. An open
+// breaker rejects a call with one clock read and no allocation: each opening
+// makes one [*OpenError], returned to every call it rejects, which works out
+// the time to the next probe when asked. The state is one atomic pointer to
+// an immutable epoch, replaced on each change.
 package circuitbreaker
