@@ -10,7 +10,8 @@ import (
 )
 
 func Example() {
-	perAttempt, _ := timeout.New(timeout.Config{Timeout: 10 * time.Millisecond})
+	// A nanosecond, so the example does not wait; think 200ms.
+	perAttempt, _ := timeout.New(timeout.Config{Timeout: time.Nanosecond})
 	err := perAttempt.Do(context.Background(), func(ctx context.Context) error {
 		<-ctx.Done() // a slow downstream that honours its context
 		return ctx.Err()
@@ -23,7 +24,7 @@ func Example() {
 // context; the function finishes in its own goroutine and its result is
 // discarded.
 func Example_abandon() {
-	p, _ := timeout.New(timeout.Config{Timeout: 10 * time.Millisecond, Mode: timeout.Abandon})
+	p, _ := timeout.New(timeout.Config{Timeout: time.Nanosecond, Mode: timeout.Abandon})
 	release := make(chan struct{})
 	defer close(release)
 	err := p.Do(context.Background(), func(context.Context) error {
@@ -31,5 +32,5 @@ func Example_abandon() {
 		return nil
 	})
 	fmt.Println(err)
-	// Output: timeout: call exceeded 10ms
+	// Output: timeout: call exceeded 1ns
 }
