@@ -2,6 +2,7 @@ package rampart
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 )
@@ -48,7 +49,7 @@ func (n Next) run(ctx context.Context) error {
 		return n.op.run(ctx)
 	}
 	if n.fn == nil {
-		return errNilFunc
+		return ErrNilFunc
 	}
 	return n.fn(ctx)
 }
@@ -98,7 +99,9 @@ func (n Next) HasResult() bool {
 	return n.op != nil
 }
 
-var errNilFunc = fmt.Errorf("rampart: nil function")
+// ErrNilFunc is returned, without running any policy, for a call whose
+// protected function is nil.
+var ErrNilFunc = errors.New("rampart: nil function")
 
 // call is the result slot of a [Get].
 type call[T any] struct {
@@ -108,7 +111,7 @@ type call[T any] struct {
 
 func (c *call[T]) run(ctx context.Context) error {
 	if c.fn == nil {
-		return errNilFunc
+		return ErrNilFunc
 	}
 	v, err := c.fn(ctx)
 	c.v = v

@@ -111,12 +111,12 @@ func TestNilPolicyIsAnError(t *testing.T) {
 
 func TestNilFunctionIsAnError(t *testing.T) {
 	err := rampart.Do(context.Background(), rampart.Pipeline(trace{"a", new([]string)}), nil)
-	if err == nil {
-		t.Fatal("Do with nil function succeeded")
+	if !errors.Is(err, rampart.ErrNilFunc) {
+		t.Fatalf("Do with nil function = %v", err)
 	}
 	_, err = rampart.Get[int](context.Background(), rampart.Pipeline(), nil)
-	if err == nil {
-		t.Fatal("Get with nil function succeeded")
+	if !errors.Is(err, rampart.ErrNilFunc) {
+		t.Fatalf("Get with nil function = %v", err)
 	}
 }
 

@@ -91,9 +91,13 @@ func (b *Breaker) Name() string { return b.s.name }
 // half-open; [Breaker.Snapshot] reports the time left.
 func (b *Breaker) State() State { return b.cur.Load().state }
 
-// Do runs fn under the breaker; see [rampart.Do].
+// Do runs fn under the breaker; see [rampart.Do]. It calls fn directly,
+// without the pipeline plumbing of Execute.
 func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) error {
-	return rampart.Do(ctx, b, fn)
+	if fn == nil {
+		return rampart.ErrNilFunc
+	}
+	return b.guard(ctx, fn, rampart.Next{})
 }
 
 // Execute implements [rampart.Policy]: it asks for a permit, runs next,
@@ -104,6 +108,11 @@ func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) error 
 // its probe slot, if any, is freed, and the panic continues up the caller's
 // goroutine.
 func (b *Breaker) Execute(ctx context.Context, next rampart.Next) error {
+	return b.guard(ctx, nil, next)
+}
+
+// guard runs fn, or next when fn is nil, under the breaker.
+func (b *Breaker) guard(ctx context.Context, fn func(context.Context) error, next rampart.Next) error {
 	// Allow and Done, by hand: the closed-state success path makes no
 	// calls of its own.
 	var p Permit
@@ -121,7 +130,12 @@ func (b *Breaker) Execute(ctx context.Context, next rampart.Next) error {
 			p.panicked()
 		}
 	}()
-	err := next.Run(ctx)
+	var err error
+	if fn != nil {
+		err = fn(ctx)
+	} else {
+		err = next.Run(ctx)
+	}
 	done = true
 	if err == nil && p.fast == fastCount {
 		p.ep.success()

@@ -1,6 +1,7 @@
 package circuitbreaker_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -140,4 +141,15 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+func TestDoWithNilFunctionIsAnErrorAndCountsForNothing(t *testing.T) {
+	cb, _ := newBreaker(t, circuitbreaker.Config{ConsecutiveFailures: 1})
+	if err := cb.Do(context.Background(), nil); !errors.Is(err, rampart.ErrNilFunc) {
+		t.Fatalf("Do(nil) = %v, want rampart.ErrNilFunc", err)
+	}
+	wantState(t, cb, circuitbreaker.StateClosed)
+	if s := cb.Snapshot(); s.Counts.Calls != 0 || s.Counts.ConsecutiveFailures != 0 {
+		t.Fatalf("snapshot = %+v, want nothing recorded", s)
+	}
 }
