@@ -92,9 +92,13 @@ func (p *Policy) Name() string { return p.name }
 // with a hedger or another policy calling the same destination.
 func (p *Policy) Budget() Budget { return p.budget }
 
-// Do runs fn under the policy; see [rampart.Do].
+// Do runs fn under the policy; see [rampart.Do]. It calls fn directly,
+// without the pipeline plumbing of Execute.
 func (p *Policy) Do(ctx context.Context, fn func(context.Context) error) error {
-	return rampart.Do(ctx, p, fn)
+	if fn == nil {
+		return rampart.ErrNilFunc
+	}
+	return p.run(ctx, fn, rampart.Next{})
 }
 
 // Execute implements [rampart.Policy]. When the first attempt succeeds it
@@ -106,12 +110,23 @@ func (p *Policy) Do(ctx context.Context, fn func(context.Context) error) error {
 // deferred cleanup, and the success path does not pay for one (a deferred
 // call would double its cost).
 func (p *Policy) Execute(ctx context.Context, next rampart.Next) error {
+	return p.run(ctx, nil, next)
+}
+
+// run is Execute, or Do when fn is not nil: each attempt calls fn, or else
+// runs next.
+func (p *Policy) run(ctx context.Context, fn func(context.Context) error, next rampart.Next) error {
 	if !p.plain {
-		return p.execute(ctx, next)
+		return p.execute(ctx, fn, next)
 	}
-	err := next.Run(ctx)
+	var err error
+	if fn != nil { // attempt, inlined by hand on the hot path
+		err = fn(ctx)
+	} else {
+		err = next.Run(ctx)
+	}
 	if err != nil {
-		return p.retry(ctx, next, err, time.Time{})
+		return p.retry(ctx, fn, next, err, time.Time{})
 	}
 	if b := p.bucket; b != nil {
 		b.OnSuccess()
@@ -121,7 +136,7 @@ func (p *Policy) Execute(ctx context.Context, next rampart.Next) error {
 
 // execute is Execute for policies that need more than the plain path: a
 // start time for MaxElapsed, a budget that counts calls, a look at results.
-func (p *Policy) execute(ctx context.Context, next rampart.Next) error {
+func (p *Policy) execute(ctx context.Context, fn func(context.Context) error, next rampart.Next) error {
 	var start time.Time
 	if p.maxElapsed > 0 {
 		start = rampart.Now(p.clock)
@@ -129,17 +144,17 @@ func (p *Policy) execute(ctx context.Context, next rampart.Next) error {
 	if p.counter != nil {
 		p.counter.OnRequest()
 	}
-	err := next.Run(ctx)
+	err := attempt(ctx, fn, next)
 	if err == nil && p.onResult == nil {
 		p.succeeded()
 		return nil
 	}
-	return p.retry(ctx, next, err, start)
+	return p.retry(ctx, fn, next, err, start)
 }
 
 // retry is the loop after the first attempt returned err (or a result to
 // look at). It makes every decision through a [Call], as a simulator does.
-func (p *Policy) retry(ctx context.Context, next rampart.Next, err error, start time.Time) error {
+func (p *Policy) retry(ctx context.Context, fn func(context.Context) error, next rampart.Next, err error, start time.Time) error {
 	deadline, _ := ctx.Deadline()
 	c := Call{p: p, attempts: 1, start: start, deadline: deadline}
 	for {
@@ -157,8 +172,16 @@ func (p *Policy) retry(ctx context.Context, next rampart.Next, err error, start 
 		if werr := rampart.Sleep(ctx, p.clock, d.Delay); werr != nil {
 			return c.Interrupted(werr)
 		}
-		err = next.Run(rampart.WithAttempt(ctx, rampart.Attempt{Number: d.Attempt, Retry: true}))
+		err = attempt(rampart.WithAttempt(ctx, rampart.Attempt{Number: d.Attempt, Retry: true}), fn, next)
 	}
+}
+
+// attempt calls fn, or runs next when fn is nil.
+func attempt(ctx context.Context, fn func(context.Context) error, next rampart.Next) error {
+	if fn != nil {
+		return fn(ctx)
+	}
+	return next.Run(ctx)
 }
 
 func (p *Policy) resultRetryable(next rampart.Next) bool {

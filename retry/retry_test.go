@@ -458,3 +458,26 @@ func TestRejectionsAreNotRetried(t *testing.T) {
 		}
 	})
 }
+
+func TestDoWithNilFunctionIsAnError(t *testing.T) {
+	if err := mustNew(t, retry.Config{}).Do(context.Background(), nil); !errors.Is(err, rampart.ErrNilFunc) {
+		t.Fatalf("Do(nil) = %v, want rampart.ErrNilFunc", err)
+	}
+}
+
+func TestDoAndExecuteMakeTheSameAttempts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		direct := &failing{n: 2, err: errTransient}
+		if err := mustNew(t, retry.Config{Backoff: steps(time.Second)}).Do(context.Background(), direct.fn); err != nil {
+			t.Fatal(err)
+		}
+		piped := &failing{n: 2, err: errTransient}
+		p := rampart.Pipeline(mustNew(t, retry.Config{Backoff: steps(time.Second)}))
+		if err := p.Do(context.Background(), piped.fn); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(direct.attempts, piped.attempts) || len(direct.attempts) != 3 || !direct.attempts[2].Retry {
+			t.Fatalf("Do attempts %+v, Execute attempts %+v", direct.attempts, piped.attempts)
+		}
+	})
+}
