@@ -97,7 +97,7 @@ func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) error 
 	if fn == nil {
 		return rampart.ErrNilFunc
 	}
-	return b.guard(ctx, fn, rampart.Next{})
+	return b.guard(ctx, fn, nil)
 }
 
 // Execute implements [rampart.Policy]: it asks for a permit, runs next,
@@ -108,11 +108,11 @@ func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) error 
 // its probe slot, if any, is freed, and the panic continues up the caller's
 // goroutine.
 func (b *Breaker) Execute(ctx context.Context, next rampart.Next) error {
-	return b.guard(ctx, nil, next)
+	return b.guard(ctx, nil, &next)
 }
 
 // guard runs fn, or next when fn is nil, under the breaker.
-func (b *Breaker) guard(ctx context.Context, fn func(context.Context) error, next rampart.Next) error {
+func (b *Breaker) guard(ctx context.Context, fn func(context.Context) error, next *rampart.Next) error {
 	// Allow and Done, by hand: the closed-state success path makes no
 	// calls of its own.
 	var p Permit
