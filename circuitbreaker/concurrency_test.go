@@ -103,7 +103,7 @@ func TestConcurrentFailuresTripOnce(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	if tr := rec.transitions(); len(tr) != 1 || tr[0] != "closed>open:consecutive_failures" {
+	if tr := transitions(rec); len(tr) != 1 || tr[0] != "closed>open:consecutive_failures" {
 		t.Fatalf("transitions = %v, want exactly one trip", tr)
 	}
 }

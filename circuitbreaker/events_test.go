@@ -22,7 +22,7 @@ func TestStateChangeEventsCarryReasonAndCounts(t *testing.T) {
 	calls(t, cb, 2, nil)
 	clock.Advance(time.Minute)
 	calls(t, cb, 2, errBoom)
-	ev := rec.all(rampart.EventStateChange)
+	ev := rec.Of(rampart.EventStateChange)
 	if len(ev) != 1 {
 		t.Fatalf("events = %+v", ev)
 	}
@@ -36,7 +36,7 @@ func TestStateChangeEventsCarryReasonAndCounts(t *testing.T) {
 	}
 	clock.Advance(time.Second)
 	_, _ = cb.Allow()
-	rej := rec.all(rampart.EventRejected)
+	rej := rec.Of(rampart.EventRejected)
 	if len(rej) != 1 || rej[0].Delay != time.Second || rej[0].Policy != "payments" || !rej[0].Time.Equal(t0.Add(61*time.Second)) {
 		t.Fatalf("rejected events = %+v", rej)
 	}
@@ -128,7 +128,7 @@ func TestPanicIsAFailureFreesTheProbeSlotAndIsReraised(t *testing.T) {
 	if s := cb.Snapshot(); s.ProbesInFlight != 0 {
 		t.Fatalf("probe slot still held: %+v", s)
 	}
-	if p := rec.all(rampart.EventPanic); len(p) != 1 || !errors.Is(p[0].Err, rampart.ErrPanic) {
+	if p := rec.Of(rampart.EventPanic); len(p) != 1 || !errors.Is(p[0].Err, rampart.ErrPanic) {
 		t.Fatalf("panic events = %+v", p)
 	}
 	// The slot is free: after the open period a new probe gets through.

@@ -67,7 +67,7 @@ func TestHalfOpenReopensOnAFailedProbe(t *testing.T) {
 	p1.Done(nil)
 	p2.Done(errBoom)
 	wantState(t, cb, circuitbreaker.StateOpen)
-	ev := rec.all(rampart.EventStateChange)
+	ev := rec.Of(rampart.EventStateChange)
 	last := ev[len(ev)-1]
 	if last.Reason != circuitbreaker.ReasonProbeFailed || last.Calls != 2 || last.Failures != 1 || last.Delay != time.Second {
 		t.Fatalf("last event = %+v", last)
@@ -110,7 +110,7 @@ func TestHalfOpenMaxDurationReopensWhenProbesNeverFinish(t *testing.T) {
 	if !errors.Is(err, circuitbreaker.ErrOpen) || errors.Is(err, circuitbreaker.ErrTooManyProbes) {
 		t.Fatalf("after the half-open bound: err = %v, want an open rejection", err)
 	}
-	tr := rec.transitions()
+	tr := transitions(rec)
 	if tr[len(tr)-1] != "half_open>open:half_open_timeout" {
 		t.Fatalf("transitions = %v", tr)
 	}

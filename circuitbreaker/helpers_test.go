@@ -3,12 +3,12 @@ package circuitbreaker_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/circuitbreaker"
+	"github.com/rampart-go/rampart/internal/testutil"
 )
 
 var (
@@ -53,34 +53,13 @@ func wantState(t *testing.T, cb *circuitbreaker.Breaker, want circuitbreaker.Sta
 	}
 }
 
-// recorder is an observer that keeps every event.
-type recorder struct {
-	mu     sync.Mutex
-	events []rampart.Event
-}
+// recorder keeps every event the breaker emits.
+type recorder = testutil.Recorder
 
-func (r *recorder) Observe(e rampart.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, e)
-}
-
-func (r *recorder) all(kind rampart.EventKind) []rampart.Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []rampart.Event
-	for _, e := range r.events {
-		if e.Kind == kind {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// transitions returns the state changes as "from>to:reason".
-func (r *recorder) transitions() []string {
+// transitions returns the state changes r saw as "from>to:reason".
+func transitions(r *recorder) []string {
 	var out []string
-	for _, e := range r.all(rampart.EventStateChange) {
+	for _, e := range r.Of(rampart.EventStateChange) {
 		out = append(out, e.From+">"+e.To+":"+e.Reason)
 	}
 	return out

@@ -38,10 +38,10 @@ func TestIsolateRejectsUntilClosed(t *testing.T) {
 	cb.Close()
 	call(t, cb, nil)
 	want := []string{"closed>isolated:manual", "isolated>closed:manual"}
-	if got := rec.transitions(); !equal(got, want) {
+	if got := transitions(rec); !equal(got, want) {
 		t.Fatalf("transitions = %v, want %v", got, want)
 	}
-	if r := rec.all(rampart.EventRejected); len(r) != 1 {
+	if r := rec.Of(rampart.EventRejected); len(r) != 1 {
 		t.Fatalf("rejected events = %+v", r)
 	}
 }
@@ -104,7 +104,7 @@ func TestMetricsOnlyRecordsButNeverTrips(t *testing.T) {
 	if s.Counts.Calls != 10 || s.Counts.Failures != 8 || !s.WouldTrip {
 		t.Fatalf("snapshot = %+v", s)
 	}
-	if tr := rec.transitions(); len(tr) != 0 {
+	if tr := transitions(rec); len(tr) != 0 {
 		t.Fatalf("metrics-only breaker changed state: %v", tr)
 	}
 	cb.Close() // enforce from now on, with a fresh window

@@ -56,7 +56,7 @@ func TestOpenMovesToHalfOpenLazilyOnTheNextCall(t *testing.T) {
 	p.Done(nil)
 	wantState(t, cb, circuitbreaker.StateClosed)
 	want := []string{"closed>open:consecutive_failures", "open>half_open:open_elapsed", "half_open>closed:probes_succeeded"}
-	if got := rec.transitions(); !equal(got, want) {
+	if got := transitions(rec); !equal(got, want) {
 		t.Fatalf("transitions = %v, want %v", got, want)
 	}
 }

@@ -33,7 +33,7 @@ func TestFailureRateOverCountWindowWaitsForMinimumCalls(t *testing.T) {
 	wantState(t, cb, circuitbreaker.StateClosed)
 	call(t, cb, errBoom) // 6 calls, 6 failures
 	wantState(t, cb, circuitbreaker.StateOpen)
-	ev := rec.all(rampart.EventStateChange)
+	ev := rec.Of(rampart.EventStateChange)
 	if len(ev) != 1 || ev[0].Reason != circuitbreaker.ReasonFailureRate || ev[0].Calls != 6 || ev[0].Failures != 6 {
 		t.Fatalf("events = %+v, want one failure_rate change with 6 calls, 6 failures", ev)
 	}
@@ -102,7 +102,7 @@ func TestSlowCallRateTrips(t *testing.T) {
 	}
 	slow() // 2 of 4 slow
 	wantState(t, cb, circuitbreaker.StateOpen)
-	if tr := rec.transitions(); len(tr) != 1 || tr[0] != "closed>open:slow_call_rate" {
+	if tr := transitions(rec); len(tr) != 1 || tr[0] != "closed>open:slow_call_rate" {
 		t.Fatalf("transitions = %v", tr)
 	}
 }
@@ -148,7 +148,7 @@ func TestConditionsCombine(t *testing.T) {
 		Observers: []rampart.Observer{rec},
 	})
 	calls(t, cb, 3, errBoom)
-	if tr := rec.transitions(); len(tr) != 1 || tr[0] != "closed>open:consecutive_failures" {
+	if tr := transitions(rec); len(tr) != 1 || tr[0] != "closed>open:consecutive_failures" {
 		t.Fatalf("transitions = %v", tr)
 	}
 }

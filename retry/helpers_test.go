@@ -3,11 +3,11 @@ package retry_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/internal/testutil"
 	"github.com/rampart-go/rampart/retry"
 )
 
@@ -47,24 +47,5 @@ func (f *failing) fn(ctx context.Context) error {
 	return nil
 }
 
-// recorder is an observer that keeps every event.
-type recorder struct {
-	mu     sync.Mutex
-	events []rampart.Event
-}
-
-func (r *recorder) Observe(e rampart.Event) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.events = append(r.events, e)
-}
-
-func (r *recorder) kinds() []rampart.EventKind {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var ks []rampart.EventKind
-	for _, e := range r.events {
-		ks = append(ks, e.Kind)
-	}
-	return ks
-}
+// recorder keeps every event the policy emits.
+type recorder = testutil.Recorder

@@ -326,7 +326,7 @@ func TestBudgetRefusalEndsTheLoop(t *testing.T) {
 			t.Fatalf("err = %v, want it to match ErrBudgetExhausted and the last failure", err)
 		}
 		want := []rampart.EventKind{rampart.EventRetryScheduled, rampart.EventBudgetExhausted}
-		if got := rec.kinds(); !slices.Equal(got, want) {
+		if got := rec.Kinds(); !slices.Equal(got, want) {
 			t.Fatalf("events = %v, want %v", got, want)
 		}
 		if got := p.Snapshot().BudgetRefused; got != 1 {
@@ -342,10 +342,10 @@ func TestEventsDescribeEachRetryAndTheEnd(t *testing.T) {
 		f := &failing{n: 100, err: errTransient}
 		start := time.Now()
 		_ = p.Do(context.Background(), f.fn)
-		if len(rec.events) != 3 {
-			t.Fatalf("events = %v, want 3", rec.kinds())
+		if len(rec.Events()) != 3 {
+			t.Fatalf("events = %v, want 3", rec.Kinds())
 		}
-		for i, e := range rec.events[:2] {
+		for i, e := range rec.Events()[:2] {
 			if e.Kind != rampart.EventRetryScheduled || e.Policy != "users" || e.Attempt != i+2 || e.Delay != time.Second || e.Err != errTransient {
 				t.Errorf("event %d = %+v, want retry_scheduled of attempt %d after 1s", i, e, i+2)
 			}
@@ -353,7 +353,7 @@ func TestEventsDescribeEachRetryAndTheEnd(t *testing.T) {
 				t.Errorf("event %d at %v, want %v", i, e.Time, want)
 			}
 		}
-		if e := rec.events[2]; e.Kind != rampart.EventRetriesExhausted || e.Attempt != 3 || e.Reason != retry.ReasonAttempts || e.Err != errTransient {
+		if e := rec.Events()[2]; e.Kind != rampart.EventRetriesExhausted || e.Attempt != 3 || e.Reason != retry.ReasonAttempts || e.Err != errTransient {
 			t.Errorf("last event = %+v, want retries_exhausted after 3 attempts", e)
 		}
 	})
@@ -363,8 +363,8 @@ func TestSuccessEmitsNoEvent(t *testing.T) {
 	rec := &recorder{}
 	p := mustNew(t, retry.Config{Observers: []rampart.Observer{rec}})
 	_ = p.Do(context.Background(), (&failing{}).fn)
-	if len(rec.events) != 0 {
-		t.Fatalf("events = %v, want none", rec.kinds())
+	if len(rec.Events()) != 0 {
+		t.Fatalf("events = %v, want none", rec.Kinds())
 	}
 }
 
