@@ -10,8 +10,11 @@ import (
 // the current bucket and the ones before it, back to the period's length.
 // Times are int64 nanoseconds on any fixed origin.
 //
-// Recording is a few atomic adds on the current bucket. A bucket is
-// recycled, under a lock, the first time a call lands in it after its period
+// Recording is an atomic add on the current bucket (more for a failed or
+// slow call). The calls counter is split into stripes, 128 bytes apart (the
+// span a core's prefetcher pulls in), picked by low bits of the call's time,
+// so goroutines on different cores recording at once rarely write the same
+// line. A bucket is recycled, under a lock, the first time a call lands in it after its period
 // has passed, so the lock is taken once per bucket width at most.
 //
 // A call recorded with a time older than the oldest bucket still held (a
@@ -28,10 +31,31 @@ type Time struct {
 
 type bucket struct {
 	idx      atomic.Int64 // the bucket number held, floor(t/width); minInt64 when unused
-	calls    atomic.Int64
 	failures atomic.Int64
 	slow     atomic.Int64
-	_        [32]byte // one bucket per cache line
+	_        [104]byte // idx is read by every call: keep the stripes off its lines
+	calls    [stripes]stripe
+}
+
+// stripes is how many ways a bucket's calls counter is split.
+const stripes = 4
+
+type stripe struct {
+	n atomic.Int64
+	_ [120]byte
+}
+
+// stripeOf picks the stripe for a call recorded at now: nanosecond clock
+// reads of concurrent callers differ in their low bits. The lowest bits are
+// skipped, since some clocks tick coarser than a nanosecond.
+func stripeOf(now int64) int { return int(now>>6) & (stripes - 1) }
+
+func (b *bucket) callCount() int64 {
+	var n int64
+	for i := range b.calls {
+		n += b.calls[i].n.Load()
+	}
+	return n
 }
 
 const unused = -1 << 63
@@ -53,7 +77,7 @@ func NewTime(width int64, n int) *Time {
 func (w *Time) Record(now int64, f Flags) {
 	if b := w.cur.Load(); b != nil {
 		if start := b.idx.Load() * w.width; now >= start && now-start < w.width {
-			b.add(f)
+			b.add(now, f)
 			return
 		}
 	}
@@ -66,14 +90,14 @@ func (w *Time) recordSlow(now int64, f Flags) {
 	if b.idx.Load() != k && !w.recycle(b, k) {
 		return
 	}
-	b.add(f)
+	b.add(now, f)
 	if c := w.cur.Load(); c == nil || c.idx.Load() < k {
 		w.cur.Store(b)
 	}
 }
 
-func (b *bucket) add(f Flags) {
-	b.calls.Add(1)
+func (b *bucket) add(now int64, f Flags) {
+	b.calls[stripeOf(now)].n.Add(1)
 	if f&Failed != 0 {
 		b.failures.Add(1)
 	}
@@ -94,7 +118,9 @@ func (w *Time) recycle(b *bucket, k int64) bool {
 	if cur < k {
 		// Clear, then publish: a writer that sees idx == k counts after
 		// the clear.
-		b.calls.Store(0)
+		for i := range b.calls {
+			b.calls[i].n.Store(0)
+		}
 		b.failures.Store(0)
 		b.slow.Store(0)
 		b.idx.Store(k)
@@ -109,7 +135,7 @@ func (w *Time) Counts(now int64) Counts {
 	for i := range w.buckets {
 		b := &w.buckets[i]
 		if idx := b.idx.Load(); idx <= k && idx > k-w.n {
-			c.Calls += b.calls.Load()
+			c.Calls += b.callCount()
 			c.Failures += b.failures.Load()
 			c.Slow += b.slow.Load()
 		}
