@@ -64,28 +64,7 @@ func (p Permit) Done(err error) {
 	p.done(err)
 }
 
-func (p Permit) done(err error) {
-	ep := p.ep
-	if ep == nil {
-		return
-	}
-	if err == nil && p.fast == fastTimed {
-		ep.timedSuccess()
-		return
-	}
-	var o rampart.Outcome
-	switch {
-	case ep.b.s.classifier != nil:
-		o = ep.b.s.classifier(context.Background(), err)
-	case err == nil:
-		o = rampart.Success
-	case errors.Is(err, context.Canceled):
-		o = rampart.Ignored
-	default:
-		o = rampart.Failure
-	}
-	ep.b.finish(p, o, err)
-}
+func (p Permit) done(err error) { p.record(context.Background(), false, err) }
 
 // DoneContext reports the outcome of the permitted call, judged by the
 // configured classifier with ctx, the context the call was made for (by
@@ -98,7 +77,12 @@ func (p Permit) DoneContext(ctx context.Context, err error) {
 	p.doneContext(ctx, err)
 }
 
-func (p Permit) doneContext(ctx context.Context, err error) {
+func (p Permit) doneContext(ctx context.Context, err error) { p.record(ctx, true, err) }
+
+// record reports the outcome err of the permitted call. With hasCtx false
+// the caller gave no context, and the default rule cannot tell the caller's
+// own cancellation: it ignores context.Canceled and counts anything else.
+func (p Permit) record(ctx context.Context, hasCtx bool, err error) {
 	ep := p.ep
 	if ep == nil {
 		return
@@ -107,7 +91,18 @@ func (p Permit) doneContext(ctx context.Context, err error) {
 		ep.timedSuccess()
 		return
 	}
-	ep.b.finish(p, rampart.ClassifyWith(ep.b.s.classifier, ctx, err), err)
+	var o rampart.Outcome
+	switch {
+	case ep.b.s.classifier != nil || hasCtx:
+		o = rampart.ClassifyWith(ep.b.s.classifier, ctx, err)
+	case err == nil:
+		o = rampart.Success
+	case errors.Is(err, context.Canceled):
+		o = rampart.Ignored
+	default:
+		o = rampart.Failure
+	}
+	ep.b.finish(p, o, err)
 }
 
 // panicked records the permitted call as a failure because its function
