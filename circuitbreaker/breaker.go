@@ -97,7 +97,34 @@ func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) error 
 	if fn == nil {
 		return rampart.ErrNilFunc
 	}
+	if ep := b.cur.Load(); ep.fast != fastNone {
+		return ep.run(ctx, fn)
+	}
 	return b.guard(ctx, fn, nil)
+}
+
+// run is guard specialised for Do's common case: the closed state when a
+// plain success is recorded without classifying it (e.fast is set). A
+// smaller frame and no pipeline plumbing save about a fifth of the call's
+// cost.
+func (e *epoch) run(ctx context.Context, fn func(context.Context) error) error {
+	done := false
+	defer func() {
+		if !done {
+			Permit{ep: e, fast: e.fast}.panicked()
+		}
+	}()
+	err := fn(ctx)
+	done = true
+	switch {
+	case err != nil:
+		Permit{ep: e, fast: e.fast}.doneContext(ctx, err)
+	case e.fast == fastCount:
+		e.success()
+	default:
+		e.timedSuccess()
+	}
+	return err
 }
 
 // Execute implements [rampart.Policy]: it asks for a permit, runs next,

@@ -138,12 +138,39 @@ func TestPanicIsAFailureFreesTheProbeSlotAndIsReraised(t *testing.T) {
 }
 
 func TestPanicInClosedStateCountsAsFailure(t *testing.T) {
-	cb, _ := newBreaker(t, circuitbreaker.Config{ConsecutiveFailures: 2})
-	for range 2 {
-		func() {
-			defer func() { _ = recover() }()
-			_ = cb.Do(context.Background(), func(context.Context) error { panic(errBoom) })
-		}()
+	// Each trip condition has its own closed-state path through Do and
+	// through Execute; a panic must count as a failure on all of them.
+	configs := map[string]circuitbreaker.Config{
+		"consecutive":  {ConsecutiveFailures: 2},
+		"count-window": {FailureRateThreshold: 0.5, WindowSize: 4, MinimumCalls: 2},
+		"time-window":  {FailureRateThreshold: 0.5, WindowDuration: 10 * time.Second, MinimumCalls: 2},
+		"slow-calls":   {FailureRateThreshold: 0.5, WindowSize: 4, MinimumCalls: 2, SlowCallThreshold: time.Second},
 	}
-	wantState(t, cb, circuitbreaker.StateOpen)
+	entries := map[string]func(*circuitbreaker.Breaker, func(context.Context) error) error{
+		"Do": func(cb *circuitbreaker.Breaker, fn func(context.Context) error) error {
+			return cb.Do(context.Background(), fn)
+		},
+		"Execute": func(cb *circuitbreaker.Breaker, fn func(context.Context) error) error {
+			return rampart.Do(context.Background(), cb, fn)
+		},
+	}
+	for name, c := range configs {
+		for entry, do := range entries {
+			t.Run(name+"/"+entry, func(t *testing.T) {
+				cb, _ := newBreaker(t, c)
+				for range 2 {
+					func() {
+						defer func() {
+							if r := recover(); r != errBoom {
+								t.Fatalf("recovered %v, want the original panic", r)
+							}
+						}()
+						_ = do(cb, func(context.Context) error { panic(errBoom) })
+						t.Fatal("the panic was swallowed")
+					}()
+				}
+				wantState(t, cb, circuitbreaker.StateOpen)
+			})
+		}
+	}
 }
