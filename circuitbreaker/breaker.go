@@ -94,20 +94,20 @@ func (b *Breaker) State() State { return b.cur.Load().state }
 // Do runs fn under the breaker; see [rampart.Do]. It calls fn directly,
 // without the pipeline plumbing of Execute.
 func (b *Breaker) Do(ctx context.Context, fn func(context.Context) error) error {
-	if fn == nil {
-		return rampart.ErrNilFunc
-	}
-	if ep := b.cur.Load(); ep.fast != fastNone {
-		return ep.run(ctx, fn)
-	}
-	return b.guard(ctx, fn, nil)
+	return b.cur.Load().do(ctx, fn)
 }
 
-// run is guard specialised for Do's common case: the closed state when a
-// plain success is recorded without classifying it (e.fast is set). A
-// smaller frame and no pipeline plumbing save about a fifth of the call's
-// cost.
-func (e *epoch) run(ctx context.Context, fn func(context.Context) error) error {
+// do is Do in epoch e. Its common case, the closed state when a plain
+// success is recorded without classifying it (e.fast is set), is guard
+// specialised: a smaller frame and no pipeline plumbing save about a fifth
+// of the call's cost.
+func (e *epoch) do(ctx context.Context, fn func(context.Context) error) error {
+	if e.fast == fastNone || fn == nil {
+		if fn == nil {
+			return rampart.ErrNilFunc
+		}
+		return e.b.guard(ctx, fn, nil)
+	}
 	done := false
 	defer func() {
 		if !done {
