@@ -3,6 +3,7 @@ package window
 import (
 	"sync"
 	"sync/atomic"
+	"unsafe"
 )
 
 // Time is a sliding window over a period, split into buckets: a call is
@@ -12,9 +13,10 @@ import (
 //
 // Recording is an atomic add on the current bucket (more for a failed or
 // slow call). The calls counter is split into stripes, 128 bytes apart (the
-// span a core's prefetcher pulls in), picked by low bits of the call's time,
-// so goroutines on different cores recording at once rarely write the same
-// line. A bucket is recycled, under a lock, the first time a call lands in it after its period
+// span a core's prefetcher pulls in), picked by a hash of the recording
+// goroutine's stack address: a goroutine keeps writing the same line, which
+// stays in its core's cache, and goroutines running at once on different
+// cores rarely share one. A bucket is recycled, under a lock, the first time a call lands in it after its period
 // has passed, so the lock is taken once per bucket width at most.
 //
 // A call recorded with a time older than the oldest bucket still held (a
@@ -34,21 +36,29 @@ type bucket struct {
 	failures atomic.Int64
 	slow     atomic.Int64
 	_        [104]byte // idx is read by every call: keep the stripes off its lines
-	calls    [stripes]stripe
+	calls    [stripes]counter
 }
 
-// stripes is how many ways a bucket's calls counter is split.
-const stripes = 4
+// stripes is how many ways a bucket's calls counter is split: 2^stripeBits.
+const (
+	stripeBits = 3
+	stripes    = 1 << stripeBits
+)
 
-type stripe struct {
+type counter struct {
 	n atomic.Int64
 	_ [120]byte
 }
 
-// stripeOf picks the stripe for a call recorded at now: nanosecond clock
-// reads of concurrent callers differ in their low bits. The lowest bits are
-// skipped, since some clocks tick coarser than a nanosecond.
-func stripeOf(now int64) int { return int(now>>6) & (stripes - 1) }
+// stripe picks the calls stripe for the calling goroutine from the address
+// of a variable on its stack (a goroutine's stack moves only when it grows,
+// and then the stripe merely changes). Fibonacci hashing spreads stacks a
+// few kilobytes apart over the stripes.
+func stripe() int {
+	var x byte
+	a := uint64(uintptr(unsafe.Pointer(&x)))
+	return int((a >> 10 * 0x9E3779B97F4A7C15) >> (64 - stripeBits))
+}
 
 func (b *bucket) callCount() int64 {
 	var n int64
@@ -77,7 +87,7 @@ func NewTime(width int64, n int) *Time {
 func (w *Time) Record(now int64, f Flags) {
 	if b := w.cur.Load(); b != nil {
 		if start := b.idx.Load() * w.width; now >= start && now-start < w.width {
-			b.add(now, f)
+			b.add(f)
 			return
 		}
 	}
@@ -90,14 +100,14 @@ func (w *Time) recordSlow(now int64, f Flags) {
 	if b.idx.Load() != k && !w.recycle(b, k) {
 		return
 	}
-	b.add(now, f)
+	b.add(f)
 	if c := w.cur.Load(); c == nil || c.idx.Load() < k {
 		w.cur.Store(b)
 	}
 }
 
-func (b *bucket) add(now int64, f Flags) {
-	b.calls[stripeOf(now)].n.Add(1)
+func (b *bucket) add(f Flags) {
+	b.calls[stripe()].n.Add(1)
 	if f&Failed != 0 {
 		b.failures.Add(1)
 	}
