@@ -137,17 +137,38 @@ func BenchmarkWindowWithFailures(b *testing.B) {
 // read to see whether the open period is over, and a count. The error is
 // made once per opening, so a rejection allocates nothing.
 func BenchmarkRejected(b *testing.B) {
+	ctx := context.Background()
+	fn := func(context.Context) error { panic("an open breaker ran the call") }
 	cb := newBench(b, circuitbreaker.Config{OpenDuration: time.Hour})
 	cb.Open()
-	b.ReportAllocs()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			if _, err := cb.Allow(); err == nil {
-				b.Error("allowed")
-				return
+	entries := []struct {
+		name string
+		call func() error
+	}{
+		{"api=Allow", func() error { _, err := cb.Allow(); return err }},
+		{"api=Do", func() error { return cb.Do(ctx, fn) }},
+	}
+	for _, e := range entries {
+		b.Run(e.name+"/mode=serial", func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if e.call() == nil {
+					b.Fatal("allowed")
+				}
 			}
-		}
-	})
+		})
+		b.Run(e.name+"/mode=parallel", func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if e.call() == nil {
+						b.Error("allowed")
+						return
+					}
+				}
+			})
+		})
+	}
 }
 
 // BenchmarkClock is the floor under every path that reads the time: one
