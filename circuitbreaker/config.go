@@ -77,7 +77,8 @@ type Config struct {
 
 	// WindowBuckets is the number of buckets a time-based window is split
 	// into; calls leave the window a bucket at a time. Default 10, at most
-	// 10 000.
+	// 10 000. Each bucket takes about 1.1 KB, its call counter spread over
+	// cache lines so that calls on different cores do not contend.
 	WindowBuckets int `json:"window_buckets,omitempty"`
 
 	// OpenDuration is how long the breaker stays open before it lets a
