@@ -16,8 +16,9 @@ import (
 // span a core's prefetcher pulls in), picked by a hash of the recording
 // goroutine's stack address: a goroutine keeps writing the same line, which
 // stays in its core's cache, and goroutines running at once on different
-// cores rarely share one. A bucket is recycled, under a lock, the first time a call lands in it after its period
-// has passed, so the lock is taken once per bucket width at most.
+// cores rarely share one. A bucket is recycled, under a lock, the first
+// time a call lands in it after its period has passed, so the lock is taken
+// once per bucket width at most.
 //
 // A call recorded with a time older than the oldest bucket still held (a
 // writer delayed by a whole period, or a clock set backwards) is dropped.
