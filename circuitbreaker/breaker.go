@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/internal/striped"
 	"github.com/rampart-go/rampart/internal/window"
 )
 
@@ -26,7 +27,7 @@ type Breaker struct {
 	gen      uint64
 	openings int // consecutive openings, for the open duration's growth
 
-	rejected atomic.Uint64
+	rejected striped.Counter // every rejection adds to it, from any core
 }
 
 // epoch is one stretch of one state. A permit points to the epoch that

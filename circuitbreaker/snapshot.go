@@ -48,7 +48,7 @@ func (b *Breaker) Snapshot() Snapshot {
 		State:      ep.state,
 		Generation: ep.gen,
 		Openings:   b.openings,
-		Rejected:   b.rejected.Load(),
+		Rejected:   uint64(b.rejected.Load()),
 	}
 	switch ep.state {
 	case StateClosed, StateMetricsOnly:

@@ -3,7 +3,8 @@ package window
 import (
 	"sync"
 	"sync/atomic"
-	"unsafe"
+
+	"github.com/rampart-go/rampart/internal/striped"
 )
 
 // Time is a sliding window over a period, split into buckets: a call is
@@ -12,13 +13,10 @@ import (
 // Times are int64 nanoseconds on any fixed origin.
 //
 // Recording is an atomic add on the current bucket (more for a failed or
-// slow call). The calls counter is split into stripes, 128 bytes apart (the
-// span a core's prefetcher pulls in), picked by a hash of the recording
-// goroutine's stack address: a goroutine keeps writing the same line, which
-// stays in its core's cache, and goroutines running at once on different
-// cores rarely share one. A bucket is recycled, under a lock, the first
-// time a call lands in it after its period has passed, so the lock is taken
-// once per bucket width at most.
+// slow call). The calls counter is a [striped.Counter], so goroutines
+// recording at once on different cores rarely write the same cache line. A
+// bucket is recycled, under a lock, the first time a call lands in it after
+// its period has passed, so the lock is taken once per bucket width at most.
 //
 // A call recorded with a time older than the oldest bucket still held (a
 // writer delayed by a whole period, or a clock set backwards) is dropped.
@@ -36,37 +34,8 @@ type bucket struct {
 	idx      atomic.Int64 // the bucket number held, floor(t/width); minInt64 when unused
 	failures atomic.Int64
 	slow     atomic.Int64
-	_        [104]byte // idx is read by every call: keep the stripes off its lines
-	calls    [stripes]counter
-}
-
-// stripes is how many ways a bucket's calls counter is split: 2^stripeBits.
-const (
-	stripeBits = 3
-	stripes    = 1 << stripeBits
-)
-
-type counter struct {
-	n atomic.Int64
-	_ [120]byte
-}
-
-// stripe picks the calls stripe for the calling goroutine from the address
-// of a variable on its stack (a goroutine's stack moves only when it grows,
-// and then the stripe merely changes). Fibonacci hashing spreads stacks a
-// few kilobytes apart over the stripes.
-func stripe() int {
-	var x byte
-	a := uint64(uintptr(unsafe.Pointer(&x)))
-	return int((a >> 10 * 0x9E3779B97F4A7C15) >> (64 - stripeBits))
-}
-
-func (b *bucket) callCount() int64 {
-	var n int64
-	for i := range b.calls {
-		n += b.calls[i].n.Load()
-	}
-	return n
+	_        [104]byte       // idx is read by every call: keep the calls' lines off its line
+	calls    striped.Counter // added to by every call, from any core
 }
 
 const unused = -1 << 63
@@ -108,7 +77,7 @@ func (w *Time) recordSlow(now int64, f Flags) {
 }
 
 func (b *bucket) add(f Flags) {
-	b.calls[stripe()].n.Add(1)
+	b.calls.Add(1)
 	if f&Failed != 0 {
 		b.failures.Add(1)
 	}
@@ -129,9 +98,7 @@ func (w *Time) recycle(b *bucket, k int64) bool {
 	if cur < k {
 		// Clear, then publish: a writer that sees idx == k counts after
 		// the clear.
-		for i := range b.calls {
-			b.calls[i].n.Store(0)
-		}
+		b.calls.Reset()
 		b.failures.Store(0)
 		b.slow.Store(0)
 		b.idx.Store(k)
@@ -146,7 +113,7 @@ func (w *Time) Counts(now int64) Counts {
 	for i := range w.buckets {
 		b := &w.buckets[i]
 		if idx := b.idx.Load(); idx <= k && idx > k-w.n {
-			c.Calls += b.callCount()
+			c.Calls += b.calls.Load()
 			c.Failures += b.failures.Load()
 			c.Slow += b.slow.Load()
 		}
