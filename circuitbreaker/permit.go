@@ -3,6 +3,7 @@ package circuitbreaker
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/internal/window"
@@ -124,9 +125,15 @@ func (e *epoch) success() {
 }
 
 // timedSuccess records a plain success in a closed or metrics-only epoch
-// with a time-based window.
+// with a time-based window. It reads the real clock itself rather than
+// through Breaker.now: one frame fewer on the time window's hot path.
 func (e *epoch) timedSuccess() {
-	now := e.b.now()
+	var now int64
+	if b := e.b; b.s.clock == nil {
+		now = int64(time.Since(b.base))
+	} else {
+		now = b.now()
+	}
 	if e.consec.Load() != 0 {
 		e.consec.Store(0)
 	}
