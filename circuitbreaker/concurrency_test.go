@@ -5,6 +5,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/rampart-go/rampart"
@@ -155,4 +156,40 @@ func TestBreakerCyclesUnderConcurrentLoad(t *testing.T) {
 	if s := cb.Snapshot(); s.Generation < 3 {
 		t.Fatalf("the breaker never cycled: %+v", s)
 	}
+}
+
+func TestTimeWindowOnTheRealClock(t *testing.T) {
+	// Without Config.Clock the breaker reads the real clock, through its
+	// own fast path for time-window successes. In a synctest bubble the
+	// real clock is the bubble's, so the window can be checked exactly.
+	synctest.Test(t, func(t *testing.T) {
+		cb, err := circuitbreaker.New(circuitbreaker.Config{
+			FailureRateThreshold: 0.5,
+			WindowDuration:       10 * time.Second,
+			WindowBuckets:        10,
+			MinimumCalls:         10,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx := context.Background()
+		succeed := func(context.Context) error { return nil }
+		for range 8 {
+			if err := cb.Do(ctx, succeed); err != nil {
+				t.Fatal(err)
+			}
+		}
+		<-time.After(11 * time.Second) // the 8 successes leave the window
+		for range 4 {
+			_ = cb.Do(ctx, func(context.Context) error { return errBoom })
+		}
+		for range 5 {
+			_ = cb.Do(ctx, succeed)
+		}
+		if s := cb.Snapshot(); s.Counts.Calls != 9 || s.Counts.Failures != 4 || s.State != circuitbreaker.StateClosed {
+			t.Fatalf("snapshot = %+v, want 9 calls, 4 failures, closed", s)
+		}
+		_ = cb.Do(ctx, func(context.Context) error { return errBoom }) // 5 of 10
+		wantState(t, cb, circuitbreaker.StateOpen)
+	})
 }
