@@ -13,7 +13,9 @@ import (
 
 // Breaker is a circuit breaker. It is safe for concurrent use by multiple
 // goroutines. Build one with [New], once per protected dependency, and
-// share it.
+// share it. A breaker takes about 1.5 KB, plus its window (see
+// Config.WindowSize and Config.WindowBuckets): its counters are spread over
+// cache lines so that calls on different cores do not contend.
 type Breaker struct {
 	// cur is the current epoch: state, generation and the counts of this
 	// stretch of the state. It is the only shared word every call reads;
