@@ -37,6 +37,9 @@ func newBench(b *testing.B, c circuitbreaker.Config) *circuitbreaker.Breaker {
 	return cb
 }
 
+// The loops of BenchmarkAllowDone and BenchmarkDo are written out rather
+// than shared through a helper taking a func: the helper's indirect call
+// would be measured with them, about 2 ns on a path whose target is 15.
 func BenchmarkAllowDone(b *testing.B) {
 	for _, bc := range benchConfigs {
 		b.Run(bc.name, func(b *testing.B) {
