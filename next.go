@@ -15,10 +15,18 @@ import (
 // (fallbacks, result-based retry) or run attempts concurrently (hedging, an
 // abandoning timeout).
 type Next struct {
-	chain *Chain                      // the pipeline, or nil for a lone policy
-	i     int                         // the index in chain of the next policy to run
-	fn    func(context.Context) error // the function of a Do, or nil
-	op    operation                   // the function and result slot of a Get, or nil
+	// Four words at most, so the compiler keeps a Next in registers
+	// rather than building it in memory at every step of a call.
+	rest *link                       // the policies left to run, or nil
+	fn   func(context.Context) error // a Do's function, when nothing is left to run before it
+	op   operation                   // otherwise the function: a Get's call, or a Do's as a doFunc
+}
+
+// link is one policy of a pipeline and the policies inside it. The links of
+// a pipeline are built once, by [Pipeline]; a call walks them.
+type link struct {
+	p    Policy
+	next *link
 }
 
 // operation is a protected function together with its result slot.
@@ -33,26 +41,58 @@ type operation interface {
 // Run runs the rest of the call: the next policy, or the protected function
 // when no policy is left.
 func (n Next) Run(ctx context.Context) error {
-	// The innermost policy's call of a Do's function is the common case;
-	// kept small enough to inline into the policy.
-	if n.fn != nil && (n.chain == nil || n.i == len(n.chain.policies)) {
-		return n.fn(ctx)
+	// Small enough to inline into the policy, so the innermost policy of
+	// a Do calls the function itself: one call site, and n.fn is set only
+	// when nothing is left to run before it.
+	f := n.fn
+	if f == nil {
+		f = n.run
 	}
-	return n.run(ctx)
+	return f(ctx)
 }
 
+// run runs the rest of the call when Run cannot simply call n.fn.
 func (n Next) run(ctx context.Context) error {
-	if c := n.chain; c != nil && n.i < len(c.policies) {
-		return c.policies[n.i].Execute(ctx, Next{chain: c, i: n.i + 1, fn: n.fn, op: n.op})
+	if l := n.rest; l != nil {
+		return l.p.Execute(ctx, n.at(l.next))
 	}
 	if n.op != nil {
 		return n.op.run(ctx)
 	}
-	if n.fn == nil {
+	return ErrNilFunc
+}
+
+// at returns the Next that runs rest and then n's function, keeping a Do's
+// function in fn only when rest is empty, as Run expects.
+func (n Next) at(rest *link) Next {
+	f := n.fn
+	if f == nil {
+		d, ok := n.op.(doFunc)
+		if !ok {
+			return Next{rest: rest, op: n.op} // a Get, or a nil function
+		}
+		f = d
+	}
+	if rest == nil {
+		return Next{fn: f}
+	}
+	return Next{rest: rest, op: doFunc(f)}
+}
+
+// doFunc carries a Do's function past the policies before the innermost.
+// A func is a pointer, so putting one in an interface allocates nothing.
+type doFunc func(context.Context) error
+
+func (d doFunc) run(ctx context.Context) error {
+	if d == nil {
 		return ErrNilFunc
 	}
-	return n.fn(ctx)
+	return d(ctx)
 }
+func (d doFunc) fork() operation     { return d }
+func (doFunc) adopt(operation)       {}
+func (doFunc) result() (any, bool)   { return nil, false }
+func (doFunc) setResult(v any) error { return nil }
 
 // Fork returns a copy of n with a result slot of its own. A policy that
 // runs attempts concurrently runs each on a fork, so no two attempts write
@@ -67,7 +107,7 @@ func (n Next) Fork() Next {
 
 // Adopt copies the result of from, a fork of n, into n's result slot.
 func (n Next) Adopt(from Next) {
-	if n.op != nil && from.op != nil && n.op != from.op {
+	if n.op != nil && from.op != nil {
 		n.op.adopt(from.op)
 	}
 }
@@ -96,7 +136,11 @@ func (n Next) SetResult(v any) error {
 // HasResult reports whether the call carries a result, that is, whether it
 // was made with [Get] rather than [Do].
 func (n Next) HasResult() bool {
-	return n.op != nil
+	if n.op == nil {
+		return false
+	}
+	_, isDo := n.op.(doFunc)
+	return !isDo
 }
 
 // ErrNilFunc is returned, without running any policy, for a call whose
@@ -121,7 +165,7 @@ func (c *call[T]) run(ctx context.Context) error {
 func (c *call[T]) fork() operation { return &call[T]{fn: c.fn} }
 
 func (c *call[T]) adopt(from operation) {
-	if f, ok := from.(*call[T]); ok {
+	if f, ok := from.(*call[T]); ok && f != c {
 		c.v = f.v
 	}
 }

@@ -88,14 +88,33 @@ func Pipeline(policies ...Policy) *Chain {
 			c.policies = append(c.policies, p)
 		}
 	}
+	c.head = links(c.policies, nil)
+	switch {
+	case c.err != nil || len(c.policies) > 1:
+		c.entry = c
+	case len(c.policies) == 1:
+		c.entry = c.policies[0]
+	default:
+		c.entry = direct{}
+	}
 	return c
 }
 
 // Chain is a composition of policies made by [Pipeline]. It is itself a
 // [Policy], so pipelines nest.
 type Chain struct {
+	head     *link  // the outermost policy, or nil for an empty pipeline
+	entry    Policy // where Do starts: the lone policy, or the chain itself
 	policies []Policy
 	err      error
+}
+
+// links strings policies together, outermost first, in front of tail.
+func links(policies []Policy, tail *link) *link {
+	for i := len(policies) - 1; i >= 0; i-- {
+		tail = &link{p: policies[i], next: tail}
+	}
+	return tail
 }
 
 // Execute implements [Policy].
@@ -103,32 +122,37 @@ func (c *Chain) Execute(ctx context.Context, next Next) error {
 	if c.err != nil {
 		return c.err
 	}
-	if len(c.policies) == 0 {
+	h := c.head
+	if h == nil {
 		return next.Run(ctx)
 	}
-	if next.chain != nil && next.i < len(next.chain.policies) {
+	if next.rest != nil {
 		// A chain inside a policy of another kind inside a chain, so not
-		// flattened: run ours, then the rest. Rare, so the join may allocate.
-		rest := next.chain.policies[next.i:]
-		joined := &Chain{policies: append(c.policies[:len(c.policies):len(c.policies)], rest...)}
-		return joined.policies[0].Execute(ctx, Next{chain: joined, i: 1, fn: next.fn, op: next.op})
+		// flattened: run ours, then the rest. Rare, so the join allocates.
+		h = links(c.policies, next.rest)
 	}
-	return c.policies[0].Execute(ctx, Next{chain: c, i: 1, fn: next.fn, op: next.op})
+	return h.p.Execute(ctx, next.at(h.next))
 }
 
 // Do runs fn under the pipeline; see [Do].
 func (c *Chain) Do(ctx context.Context, fn func(context.Context) error) error {
-	if c.err != nil {
-		return c.err
+	// Small enough to inline into the caller, so a pipeline of one policy
+	// costs what the policy alone does.
+	p := c.entry
+	if p == nil {
+		p = c // a zero Chain, not made by Pipeline: an empty pipeline
 	}
-	if len(c.policies) == 0 {
-		return fn(ctx)
-	}
-	return c.policies[0].Execute(ctx, Next{chain: c, i: 1, fn: fn})
+	return p.Execute(ctx, Next{fn: fn})
 }
 
 // Policies returns the pipeline's policies, outermost first.
 func (c *Chain) Policies() []Policy { return append([]Policy(nil), c.policies...) }
+
+// direct is where [Chain.Do] starts for an empty pipeline: it runs the
+// function.
+type direct struct{}
+
+func (direct) Execute(ctx context.Context, next Next) error { return next.Run(ctx) }
 
 type nilEntryError struct{ index int }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,6 +80,22 @@ func TestChainInsideChainExecute(t *testing.T) {
 	}
 }
 
+func TestChainInsideChainDo(t *testing.T) {
+	var log []string
+	inner := rampart.Pipeline(trace{"b", &log}, trace{"c", &log})
+	p := rampart.Pipeline(trace{"a", &log}, wrapper{inner}, trace{"d", &log})
+	err := p.Do(context.Background(), func(context.Context) error {
+		log = append(log, "fn")
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(log, " "), "a> b> c> d> fn <d <c <b <a"; got != want {
+		t.Fatalf("order = %q, want %q", got, want)
+	}
+}
+
 type wrapper struct{ p rampart.Policy }
 
 func (w wrapper) Execute(ctx context.Context, next rampart.Next) error { return w.p.Execute(ctx, next) }
@@ -92,6 +109,21 @@ func TestEmptyPipelineRunsFunction(t *testing.T) {
 	v, err := rampart.Get(context.Background(), rampart.Pipeline(), func(context.Context) (int, error) { return 3, nil })
 	if v != 3 || err != nil {
 		t.Fatalf("Get = %v, %v", v, err)
+	}
+}
+
+func TestZeroChainIsEmptyPipeline(t *testing.T) {
+	var c rampart.Chain
+	runs := 0
+	fn := func(context.Context) error { runs++; return nil }
+	if err := c.Do(context.Background(), fn); err != nil {
+		t.Fatalf("Do = %v", err)
+	}
+	if err := rampart.Do(context.Background(), &c, fn); err != nil {
+		t.Fatalf("rampart.Do = %v", err)
+	}
+	if runs != 2 || len(c.Policies()) != 0 {
+		t.Fatalf("function ran %d times, policies = %v; want 2 runs, none", runs, c.Policies())
 	}
 }
 
@@ -117,6 +149,60 @@ func TestNilFunctionIsAnError(t *testing.T) {
 	_, err = rampart.Get[int](context.Background(), rampart.Pipeline(), nil)
 	if !errors.Is(err, rampart.ErrNilFunc) {
 		t.Fatalf("Get with nil function = %v", err)
+	}
+	for n := range 3 {
+		policies := make([]rampart.Policy, n)
+		for i := range policies {
+			policies[i] = trace{"p", new([]string)}
+		}
+		if err := rampart.Pipeline(policies...).Do(context.Background(), nil); !errors.Is(err, rampart.ErrNilFunc) {
+			t.Fatalf("Pipeline of %d: Do with nil function = %v", n, err)
+		}
+	}
+	if err := (rampart.Next{}).Run(context.Background()); !errors.Is(err, rampart.ErrNilFunc) {
+		t.Fatalf("zero Next: Run = %v", err)
+	}
+}
+
+// probe is a policy that records what its Next says of the call's result,
+// and forks and adopts as a hedging policy would.
+type probe struct{ saw *[]bool }
+
+func (p probe) Execute(ctx context.Context, next rampart.Next) error {
+	_, ok := next.Result()
+	if ok != next.HasResult() {
+		return fmt.Errorf("Result ok = %v but HasResult = %v", ok, next.HasResult())
+	}
+	*p.saw = append(*p.saw, next.HasResult())
+	fork := next.Fork()
+	err := fork.Run(ctx)
+	next.Adopt(fork)
+	return err
+}
+
+func TestResultMethodsAtEveryDepth(t *testing.T) {
+	for depth := 1; depth <= 3; depth++ {
+		var saw []bool
+		policies := make([]rampart.Policy, depth)
+		for i := range policies {
+			policies[i] = probe{&saw}
+		}
+		p := rampart.Pipeline(policies...)
+		runs := 0
+		if err := p.Do(context.Background(), func(context.Context) error { runs++; return nil }); err != nil {
+			t.Fatalf("depth %d: Do = %v", depth, err)
+		}
+		if runs != 1 || len(saw) != depth || slices.Contains(saw, true) {
+			t.Fatalf("depth %d: Do ran the function %d times; HasResult at each policy = %v, want all false", depth, runs, saw)
+		}
+		saw = nil
+		v, err := rampart.Get(context.Background(), p, func(context.Context) (int, error) { return 5, nil })
+		if err != nil || v != 5 {
+			t.Fatalf("depth %d: Get = %v, %v; want 5, nil", depth, v, err)
+		}
+		if len(saw) != depth || slices.Contains(saw, false) {
+			t.Fatalf("depth %d: HasResult under Get at each policy = %v, want all true", depth, saw)
+		}
 	}
 }
 
