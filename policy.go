@@ -104,7 +104,7 @@ func Pipeline(policies ...Policy) *Chain {
 // [Policy], so pipelines nest.
 type Chain struct {
 	head     *link  // the outermost policy, or nil for an empty pipeline
-	entry    Policy // where Do starts: the lone policy, or the chain itself
+	entry    Policy // where Do starts: the lone policy, direct{} if none, else the chain itself
 	policies []Policy
 	err      error
 }
@@ -137,7 +137,7 @@ func (c *Chain) Execute(ctx context.Context, next Next) error {
 // Do runs fn under the pipeline; see [Do].
 func (c *Chain) Do(ctx context.Context, fn func(context.Context) error) error {
 	// Small enough to inline into the caller, so a pipeline of one policy
-	// costs what the policy alone does.
+	// adds no call of its own to the policy's.
 	p := c.entry
 	if p == nil {
 		p = c // a zero Chain, not made by Pipeline: an empty pipeline
