@@ -28,11 +28,13 @@ staticcheck:
 unit:
 	@set -e; for m in $(MODULES); do echo "== go test -race $$m"; (cd $$m && $(GO) test -race -count=1 ./...); done
 
+# demo and sim print only the command's own output on stdout (no echo of the
+# recipe), so that `make demo ARGS=-json | jq .` reads pure JSON.
 demo:
-	cd cmd/rampart && $(GO) run . demo $(ARGS)
+	@$(GO) run ./cmd/rampart demo $(ARGS)
 
 sim:
-	cd cmd/rampart && $(GO) run . sim -compare capacity-drop $(ARGS)
+	@$(GO) run ./cmd/rampart sim -compare capacity-drop $(ARGS)
 
 bench:
 	cd bench && ./run.sh

@@ -57,6 +57,6 @@
 // [ParsePolicies], using the policies' own config structs. [Scenarios]
 // lists the built-in scenarios; [ParseScenario] reads one from JSON.
 //
-// The command rampart sim (module cmd/rampart) runs scenarios from the
+// The command rampart sim (package cmd/rampart) runs scenarios from the
 // terminal, prints a table or JSON, and draws an SVG chart with [WriteSVG].
 package sim
