@@ -108,10 +108,10 @@ func Unmarshal(pkg string, data []byte, v any) error {
 	return nil
 }
 
-// isStruct reports whether t is a struct or a pointer to one: a nested
-// config whose own errors name their field.
+// isStruct reports whether t is a struct, or a pointer to or slice of
+// structs: a nested config whose own errors name their field.
 func isStruct(t reflect.Type) bool {
-	if t.Kind() == reflect.Pointer {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
 		t = t.Elem()
 	}
 	return t.Kind() == reflect.Struct
