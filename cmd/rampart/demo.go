@@ -43,20 +43,17 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintln(stderr)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return fmt.Errorf("%w: %v", errUsage, err)
+	if err := parseFlags(fs, args); err != nil {
+		return err
 	}
 	if fs.NArg() > 0 {
-		return fmt.Errorf("%w: demo takes no arguments, got %q", errUsage, fs.Args())
+		return usagef("demo takes no arguments, got %q", fs.Args())
 	}
 	if *duration < time.Second {
-		return fmt.Errorf("%w: -duration must be at least 1s, got %v", errUsage, *duration)
+		return usagef("demo: -duration must be at least 1s, got %v", *duration)
 	}
 	if *shoppers < 1 || *shoppers > 200 {
-		return fmt.Errorf("%w: -shoppers must be in [1, 200], got %d", errUsage, *shoppers)
+		return usagef("demo: -shoppers must be in [1, 200], got %d", *shoppers)
 	}
 
 	progress := stdout

@@ -99,7 +99,7 @@ func writeProxy(t *testing.T, proxy, root string) {
 		t.Fatal(err)
 	}
 	files := map[string][]byte{
-		"list":                []byte(proxyVersion + "\n"),
+		"list":                 []byte(proxyVersion + "\n"),
 		proxyVersion + ".info": []byte(`{"Version":"` + proxyVersion + `","Time":"2026-01-01T00:00:00Z"}`),
 		proxyVersion + ".mod":  gomod,
 		proxyVersion + ".zip":  moduleZip(t, root),
