@@ -66,7 +66,8 @@ func TestExitCodesAndFirstLines(t *testing.T) {
 		{[]string{"sim", "-clients", "0"}, 2, "rampart: sim: -clients must be at least 1, got 0"},
 		{[]string{"sim", "-rate", "1e6"}, 1, "rampart: sim: capacity-drop: invalid config: rate must be a number in [0.001, 100000], got 1e+06"},
 		{[]string{"sim", "-policy", "none,none"}, 2, `rampart: sim: -policy names "none" twice`},
-		{[]string{"demo", "-duration", "500ms"}, 2, "rampart: demo: -duration must be"},
+		{[]string{"demo", "-duration", "1s"}, 2, "rampart: demo: -duration must be at least 4s, got 1s"},
+		{[]string{"demo", "-shoppers", "200", "-duration", "10s"}, 2, "rampart: demo: -shoppers must be in [1, 50], got 200"},
 		{[]string{"demo", "extra"}, 2, `rampart: demo takes no arguments, got ["extra"]`},
 	}
 	for _, c := range cases {
