@@ -138,7 +138,8 @@ func (p *Policy) newAgent(env agentEnv) (agent, error) {
 // full defaults:
 //
 //   - none: one attempt per request, no retry.
-//   - naive: the retry loop of the article rampart grew from, as a
+//   - naive: the retry loop of the article rampart grew from, "Building
+//     Resilient Distributed Systems with Go", as a
 //     rampart retry config: 3 retries (4 attempts), exponential backoff
 //     from 1s doubling without jitter, every error retried, no budget.
 //   - retry: rampart retry with its defaults (3 attempts, jittered
