@@ -2,6 +2,7 @@ package sim
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -199,29 +200,24 @@ func (m *metrics) judge(sc Scenario, r *Result, s *Summary, faulted bool) {
 		g, k := base.goodput, float64(max(w.Requests, 1))
 		return !overloaded(w) && w.Goodput() >= g-0.01-3*math.Sqrt(g*(1-g)/k)
 	}
-	lastBad := -1
-	for i, w := range after {
-		if !healthy(w) {
-			lastBad = i
+	// Recovered at the first window that starts a PeakSpan of healthy
+	// windows (or healthy windows to the end of the arrivals, if fewer
+	// remain): a rare dip long after the recovery does not undo it.
+	for i := range after {
+		j := min(i+span, len(after))
+		if !slices.ContainsFunc(after[i:j], func(w Window) bool { return !healthy(w) }) {
+			rec := (time.Duration(first+i)*WindowSize - fEnd).Seconds()
+			rec = round(max(rec, 0), 3)
+			s.RecoverySeconds = &rec
+			break
 		}
-	}
-	switch {
-	case lastBad == len(after)-1:
-		// Still unhealthy where the arrivals end: never recovered.
-	case lastBad < 0:
-		zero := 0.0
-		s.RecoverySeconds = &zero
-	default:
-		rec := (time.Duration(first+lastBad+1)*WindowSize - fEnd).Seconds()
-		rec = round(max(rec, 0), 3)
-		s.RecoverySeconds = &rec
 	}
 	if len(after) < span || sc.utilisation() >= 1 {
 		return
 	}
-	s.Metastable = true
-	for _, w := range after[len(after)-span:] {
-		s.Metastable = s.Metastable && overloaded(w)
+	s.Metastable = !slices.ContainsFunc(after[len(after)-span:], func(w Window) bool { return !overloaded(w) })
+	if s.Metastable {
+		s.RecoverySeconds = nil // it ends in a storm, whatever came before
 	}
 }
 

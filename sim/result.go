@@ -57,12 +57,14 @@ type Summary struct {
 	// P99ms is the 99th percentile of request latency (arrival to final
 	// outcome, success or not), in milliseconds, within 1 %.
 	P99ms float64 `json:"p99_ms"`
-	// RecoverySeconds is the time from the end of the last fault until
-	// every later window, up to the end of the arrivals, is healthy: its
-	// goodput within noise of BaselineGoodput, its amplification within
-	// 0.1 of the baseline's, its queue short of a backlog (a wait of half
-	// the timeout, or four times the baseline's queue). Nil when the last
-	// window is still unhealthy, or the fault outlasts the arrivals.
+	// RecoverySeconds is the time from the end of the last fault to the
+	// first window that starts a [PeakSpan] of healthy windows (or healthy
+	// windows up to the end of the arrivals, if fewer remain): goodput
+	// within noise of BaselineGoodput, amplification within 0.1 of the
+	// baseline's, the queue short of a backlog (a wait of half the
+	// timeout, or four times the baseline's queue). Nil when that never
+	// happens before the arrivals end, when the fault outlasts them, and
+	// when the run is Metastable: it ends in a storm.
 	RecoverySeconds *float64 `json:"recovery_seconds"`
 	// Metastable reports a storm that sustains itself with its trigger
 	// gone: every window of the last [PeakSpan] before the arrivals end,
