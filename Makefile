@@ -8,6 +8,9 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Every folder with a go.mod is a module; found afresh each run.
 MODULES     := $(shell find . -name go.mod -not -path '*/testdata/*' -not -path '*/node_modules/*' -exec dirname {} \; | sort)
 
+# No "Entering directory" lines on stdout when make runs inside another make.
+MAKEFLAGS   += --no-print-directory
+
 .PHONY: all test fmt vet staticcheck unit demo bench sim
 
 all: test
