@@ -1,10 +1,14 @@
 package sim
 
 import (
+	"encoding/json"
+	"errors"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/internal/config"
 )
 
@@ -58,7 +62,35 @@ type Scenario struct {
 func (s Scenario) MarshalJSON() ([]byte, error) { return config.Marshal(s) }
 
 // UnmarshalJSON reads a scenario; durations are strings such as "100ms".
-func (s *Scenario) UnmarshalJSON(data []byte) error { return decode(data, s) }
+func (s *Scenario) UnmarshalJSON(data []byte) error {
+	if err := decode(data, s); err != nil {
+		var ce *rampart.ConfigError
+		if errors.As(err, &ce) && strings.HasPrefix(ce.Field, "faults.") {
+			return faultError(data, err)
+		}
+		return err
+	}
+	return nil
+}
+
+// faultError finds which fault of the scenario data err is about, and
+// names it: "faults[2].delay" rather than "faults.delay".
+func faultError(data []byte, err error) error {
+	var raw struct {
+		Faults []json.RawMessage `json:"faults"`
+	}
+	if json.Unmarshal(data, &raw) != nil {
+		return err
+	}
+	for i, msg := range raw.Faults {
+		var f Fault
+		var ce *rampart.ConfigError
+		if errors.As(json.Unmarshal(msg, &f), &ce) {
+			return config.Errorf("sim", "faults["+strconv.Itoa(i)+"]."+ce.Field, "%s", ce.Reason)
+		}
+	}
+	return err
+}
 
 // Dist is a distribution of durations.
 type Dist struct {

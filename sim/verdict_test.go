@@ -121,9 +121,10 @@ func TestScenarioBoundsNameTheKey(t *testing.T) {
 		`{"duration":10}`:         "duration",
 		`{"timeout":100}`:         "timeout",
 		`{"service":{"mean":10}}`: "service.mean",
-		`{"faults":[{"kind":"error-spike","start":"1s","end":"2s"}]}`:             "faults[0].fraction",
-		`{"faults":[{"kind":"latency-spike","start":"1s","end":"2s","delay":5}]}`: "faults.delay",
-		`{"rate":"fast"}`: "rate",
+		`{"faults":[{"kind":"error-spike","start":"1s","end":"2s"}]}`:                                                                           "faults[0].fraction",
+		`{"faults":[{"kind":"latency-spike","start":"1s","end":"2s","delay":"1s"},{"kind":"latency-spike","start":"1s","end":"2s","delay":5}]}`: "faults[1].delay",
+		`{"faults":[{"knd":"x"}]}`: "faults[0].knd",
+		`{"rate":"fast"}`:          "rate",
 	}
 	for in, key := range cases {
 		_, err := sim.ParseScenario([]byte(in))
