@@ -18,13 +18,15 @@ import (
 // built-in "capacity-drop" scenario.
 //
 // A Scenario reads from and writes to JSON with durations as strings
-// ("100ms"); unknown keys are an error.
+// ("100ms"); a number where a duration is expected and an unknown key are
+// errors naming the key. [Scenario.Validate] bounds every field.
 type Scenario struct {
 	// Name identifies the scenario in results and charts.
 	Name string `json:"name"`
 	// Description says in a sentence what the scenario shows.
 	Description string `json:"description,omitempty"`
-	// Duration is how long clients send new requests. Zero means 120s.
+	// Duration is how long clients send new requests. Zero means 120s;
+	// otherwise from 1s to 1h.
 	// Requests still in flight at the end run to their conclusion.
 	Duration time.Duration `json:"duration"`
 	// Seed seeds every random source; one seed gives one run, bit for bit.
@@ -138,12 +140,14 @@ type Fault struct {
 	// Start and End bound the fault in simulated time.
 	Start time.Duration `json:"start"`
 	End   time.Duration `json:"end"`
-	// Factor multiplies service time (capacity-drop) or request rate
-	// (load-spike). Must be > 0 for those kinds.
+	// Factor multiplies service time (capacity-drop, in (0, 1000]) or
+	// request rate (load-spike, in (0, 100]; below 1 the load falls). Only
+	// those kinds take it.
 	Factor float64 `json:"factor,omitempty"`
 	// Delay is added to service time (latency-spike).
 	Delay time.Duration `json:"delay,omitempty"`
-	// Fraction of attempts that fail fast (error-spike), in [0, 1].
+	// Fraction of attempts that fail fast (error-spike), in (0, 1]:
+	// required for that kind.
 	Fraction float64 `json:"fraction,omitempty"`
 	// Cost is the worker time a fast failure takes (error-spike). Zero
 	// means the failure takes no time at all.
