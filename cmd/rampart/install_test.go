@@ -26,13 +26,7 @@ const proxyVersion = "v0.0.0-20260101000000-000000000000"
 // command cannot be installed: a replace directive, a dependency outside the
 // core module, or a version that does not exist.
 func TestGoInstallFromAModuleProxy(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the command from scratch")
-	}
-	goCmd, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("no go command on PATH")
-	}
+	goCmd := tools(t, "go")[0]
 	root := moduleRoot(t)
 	proxy := t.TempDir()
 	writeProxy(t, proxy, root)
@@ -64,6 +58,24 @@ func TestGoInstallFromAModuleProxy(t *testing.T) {
 	if first, _, _ := strings.Cut(stderr.String(), "\n"); first != "usage: rampart COMMAND [flags]" {
 		t.Errorf("rampart help: first line %q", first)
 	}
+}
+
+// tools skips the test in -short mode (it builds the command) or when one
+// of the named programs is not on PATH, and returns their paths.
+func tools(t *testing.T, names ...string) []string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("builds the command")
+	}
+	paths := make([]string, len(names))
+	for i, name := range names {
+		p, err := exec.LookPath(name)
+		if err != nil {
+			t.Skipf("no %s on PATH", name)
+		}
+		paths[i] = p
+	}
+	return paths
 }
 
 // moduleRoot returns the directory of the core module's go.mod.

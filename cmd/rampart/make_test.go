@@ -15,16 +15,7 @@ import (
 // nothing of make's (no echoed recipe), so `make sim ARGS=-json | jq .`
 // reads pure JSON.
 func TestMakeTargetsPrintOnlyTheCommandsOutput(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds the command")
-	}
-	makeCmd, err := exec.LookPath("make")
-	if err != nil {
-		t.Skip("no make on PATH")
-	}
-	if _, err := exec.LookPath("go"); err != nil {
-		t.Skip("no go on PATH")
-	}
+	makeCmd := tools(t, "make", "go")[0]
 	root := moduleRoot(t)
 	run := func(args ...string) (int, string) {
 		t.Helper()
