@@ -173,6 +173,10 @@ func (o *simOptions) scenario(names []string) (sim.Scenario, error) {
 		sc.Duration = o.duration
 	}
 	if err := sc.Validate(); err != nil {
+		var ce *rampart.ConfigError
+		if errors.As(err, &ce) && set(ce.Field) {
+			return sim.Scenario{}, usagef("sim: -%s %s", ce.Field, ce.Reason) // the flag's value is out of range
+		}
 		return sim.Scenario{}, inputError(sc.Name, err)
 	}
 	return sc, nil
