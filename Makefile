@@ -8,6 +8,9 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # Every folder with a go.mod is a module; found afresh each run.
 MODULES     := $(shell find . -name go.mod -not -path '*/testdata/*' -not -path '*/node_modules/*' -exec dirname {} \; | sort)
 
+# No "Entering directory" lines on stdout when make runs inside another make.
+MAKEFLAGS   += --no-print-directory
+
 .PHONY: all test fmt vet staticcheck unit demo bench sim
 
 all: test
@@ -28,11 +31,13 @@ staticcheck:
 unit:
 	@set -e; for m in $(MODULES); do echo "== go test -race $$m"; (cd $$m && $(GO) test -race -count=1 ./...); done
 
+# demo and sim print only the command's own output on stdout (no echo of the
+# recipe), so that `make demo ARGS=-json | jq .` reads pure JSON.
 demo:
-	cd cmd/rampart && $(GO) run . demo $(ARGS)
+	@$(GO) run ./cmd/rampart demo $(ARGS)
 
 sim:
-	cd cmd/rampart && $(GO) run . sim -compare capacity-drop $(ARGS)
+	@$(GO) run ./cmd/rampart sim -compare capacity-drop $(ARGS)
 
 bench:
 	cd bench && ./run.sh

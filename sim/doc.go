@@ -44,11 +44,20 @@
 // Per window of [WindowSize]: requests arriving, attempts sent (the load on
 // the server), requests that succeeded within their deadline (counted in the
 // window they arrived in), the mean queue length, and p50/p99 of request
-// latency. The [Summary] gives amplification (attempts ÷ requests) overall
-// and after the fault, goodput (successes ÷ requests), p99 latency, time to
-// recover after the fault ends (until every later window has goodput of
-// [RecoveredGoodput] or more) and whether the run is metastable: not
-// recovered by the end although the healthy server has capacity to spare.
+// latency (from histograms, within 1 %, so memory does not grow with the
+// request rate). The [Summary] gives amplification (attempts ÷ requests)
+// overall, after the fault and at its peak over any [PeakSpan] after it,
+// goodput (successes ÷ requests) overall and in the healthy baseline before
+// the fault, p99 latency, and two verdicts judged on the windows up to the
+// end of the arrivals (the last requests, served late into an emptying
+// server, would flatter a storm):
+//
+//   - recovery: the time from the end of the fault until a [PeakSpan] of
+//     healthy windows starts, their goodput within noise of the baseline's,
+//     their amplification and queue near the baseline's;
+//   - metastable: amplification or backlog sustained over the last
+//     [PeakSpan] with the fault gone, although the healthy server has
+//     capacity to spare.
 //
 // # Policies
 //
@@ -57,6 +66,6 @@
 // [ParsePolicies], using the policies' own config structs. [Scenarios]
 // lists the built-in scenarios; [ParseScenario] reads one from JSON.
 //
-// The command rampart sim (module cmd/rampart) runs scenarios from the
+// The command rampart sim (package cmd/rampart) runs scenarios from the
 // terminal, prints a table or JSON, and draws an SVG chart with [WriteSVG].
 package sim

@@ -22,6 +22,10 @@ var (
 	ErrQueueFull = errors.New("sim: server queue full")
 )
 
+// maxServiceNs bounds one simulated service time, in ns (about 36 years),
+// so that no event time overflows.
+const maxServiceNs = 1 << 60
+
 // epoch is the wall-clock time the simulated clock starts at. Any fixed
 // time would do; a fixed one keeps runs identical.
 var epoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -52,8 +56,10 @@ type engine struct {
 	faults  *rand.Rand
 
 	// load spikes, by thinning: candidates arrive at loadMax times the base
-	// rate and are kept with probability factor(t)/loadMax.
+	// rate and are kept with probability factor(t)/loadMax. thin is set
+	// when the scenario has a load spike, above or below 1.
 	loadMax float64
+	thin    bool
 
 	outstanding int
 	m           metrics
@@ -92,12 +98,10 @@ func newEngine(sc Scenario, p *Policy) (*engine, error) {
 		clock:   rampart.NewManualClock(epoch),
 		service: rand.New(rand.NewPCG(sc.Seed, streamService)),
 		faults:  rand.New(rand.NewPCG(sc.Seed, streamFaults)),
-		loadMax: 1,
+		loadMax: sc.peakLoad(),
 	}
 	for _, f := range sc.Faults {
-		if f.Kind == FaultLoadSpike && f.Factor > 1 {
-			e.loadMax *= f.Factor
-		}
+		e.thin = e.thin || f.Kind == FaultLoadSpike
 	}
 	e.m.init(sc)
 	perClient := sc.Rate / float64(sc.Clients)
@@ -132,11 +136,11 @@ func (e *engine) schedule(ev event) {
 // scheduleArrival draws c's next candidate arrival; none is scheduled at
 // or past the end.
 func (e *engine) scheduleArrival(c *client) {
-	at := e.now + int64(c.arrival.ExpFloat64()*c.gap)
-	if at >= e.dur {
+	gap := c.arrival.ExpFloat64() * c.gap
+	if gap >= float64(e.dur-e.now) { // also when gap overflows an int64
 		return
 	}
-	e.schedule(event{at: at, kind: evArrival, client: c.id})
+	e.schedule(event{at: e.now + int64(gap), kind: evArrival, client: c.id})
 }
 
 // run processes events until the clients have stopped and every request
@@ -156,7 +160,7 @@ func (e *engine) run() {
 		case evArrival:
 			c := e.clients[ev.client]
 			e.scheduleArrival(c)
-			if e.loadMax > 1 && c.arrival.Float64()*e.loadMax >= e.loadFactor() {
+			if e.thin && c.arrival.Float64()*e.loadMax >= e.sc.loadAt(time.Duration(e.now)) {
 				continue // thinned out: the spike is not on now
 			}
 			e.arrive(c)
@@ -285,6 +289,7 @@ func (e *engine) serve(a *attempt) {
 	} else {
 		d = d*scale + float64(extra)
 	}
+	d = min(d, maxServiceNs) // a lognormal draw may exceed any int64
 	e.schedule(event{at: e.now + int64(d), kind: evDone, att: a})
 }
 
@@ -321,17 +326,6 @@ func (e *engine) serverFaults() (scale float64, extra time.Duration, errFrac flo
 		}
 	}
 	return scale, extra, 1 - ok, errCost
-}
-
-// loadFactor is the product of the load spikes active now.
-func (e *engine) loadFactor() float64 {
-	k := 1.0
-	for _, f := range e.sc.Faults {
-		if f.Kind == FaultLoadSpike && e.now >= int64(f.Start) && e.now < int64(f.End) {
-			k *= f.Factor
-		}
-	}
-	return k
 }
 
 // fifo is the server's queue: a slice used as a ring-less deque that

@@ -284,13 +284,13 @@ func TestScenarioJSONReadsDurationsAsStrings(t *testing.T) {
 func TestBadScenarioNamesTheField(t *testing.T) {
 	t.Parallel()
 	cases := map[string]string{
-		`{"workers":-1}`:                "Workers",
-		`{"rate":-5}`:                   "Rate",
-		`{"service":{"kind":"pareto"}}`: "Service.Kind",
-		`{"faults":[{"kind":"capacity-drop","start":"2s","end":"1s"}]}`:            "Faults[0].End",
-		`{"faults":[{"kind":"capacity-drop","start":"1s","end":"2s"}]}`:            "Faults[0].Factor",
-		`{"faults":[{"kind":"meteor","start":"1s","end":"2s"}]}`:                   "Faults[0].Kind",
-		`{"faults":[{"kind":"error-spike","start":"1s","end":"2s","fraction":2}]}`: "Faults[0].Fraction",
+		`{"workers":-1}`:                "workers",
+		`{"rate":-5}`:                   "rate",
+		`{"service":{"kind":"pareto"}}`: "service.kind",
+		`{"faults":[{"kind":"capacity-drop","start":"2s","end":"1s"}]}`:            "faults[0].end",
+		`{"faults":[{"kind":"capacity-drop","start":"1s","end":"2s"}]}`:            "faults[0].factor",
+		`{"faults":[{"kind":"meteor","start":"1s","end":"2s"}]}`:                   "faults[0].kind",
+		`{"faults":[{"kind":"error-spike","start":"1s","end":"2s","fraction":2}]}`: "faults[0].fraction",
 	}
 	for in, field := range cases {
 		_, err := sim.ParseScenario([]byte(in))

@@ -10,7 +10,8 @@ import (
 )
 
 // The built-in storm: a server loses half its capacity for five seconds.
-// The article's retry loop keeps it overloaded long after the fault ends;
+// The retry loop of the article "Building Resilient Distributed Systems
+// with Go" keeps it overloaded long after the fault ends;
 // rampart's defaults let it recover.
 func Example() {
 	sc, _ := sim.LookupScenario("capacity-drop")

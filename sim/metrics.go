@@ -9,15 +9,24 @@ import (
 // WindowSize is the length of the windows metrics are kept in.
 const WindowSize = time.Second
 
-// RecoveredGoodput is the goodput every window after a recovery must reach.
+// RecoveredGoodput is the healthy goodput assumed when a run has no whole
+// window before its first fault to measure it in.
 const RecoveredGoodput = 0.99
 
-// metrics accumulates counts per window as the run goes.
+// PeakSpan is the length of the stretches over which
+// [Summary.PeakAmplificationAfterFault] is measured, and of the stretch at
+// the end of the arrivals that must stay overloaded for a run to be
+// [Summary.Metastable].
+const PeakSpan = 5 * WindowSize
+
+// metrics accumulates counts per window as the run goes. Its memory grows
+// with the number of windows, not with the request rate: latencies are
+// kept in histograms.
 type metrics struct {
 	dur       int64
 	win       []winAcc
 	requests  int64
-	attempts  int64
+	attempts  int64 // attempts sent before dur, where arrivals end
 	successes int64
 	qLast     int64 // time up to which the queue length has been integrated
 }
@@ -25,17 +34,13 @@ type metrics struct {
 type winAcc struct {
 	requests, attempts, successes int
 	qArea                         float64 // queue length × ns
-	lat                           []int64 // latencies of requests that arrived in the window
+	lat                           hist    // latencies of requests that arrived in the window
 }
 
 func (m *metrics) init(sc Scenario) {
 	m.dur = int64(sc.Duration)
 	n := (m.dur + int64(WindowSize) - 1) / int64(WindowSize)
 	m.win = make([]winAcc, n)
-	per := int(sc.Rate*WindowSize.Seconds()) + 16
-	for i := range m.win {
-		m.win[i].lat = make([]int64, 0, per)
-	}
 }
 
 // window returns the window holding time t, or nil past the end.
@@ -51,9 +56,12 @@ func (m *metrics) request(now int64) {
 	m.window(now).requests++
 }
 
+// attempt counts an attempt sent at now; one sent after the arrivals have
+// ended counts nowhere, so that every amplification figure divides the
+// same attempts by the same requests.
 func (m *metrics) attempt(now int64) {
-	m.attempts++
 	if w := m.window(now); w != nil {
+		m.attempts++
 		w.attempts++
 	}
 }
@@ -61,7 +69,7 @@ func (m *metrics) attempt(now int64) {
 // finish records the end of a request that arrived at arrival.
 func (m *metrics) finish(arrival, now int64, ok bool) {
 	w := m.window(arrival)
-	w.lat = append(w.lat, now-arrival)
+	w.lat.add(now - arrival)
 	if ok {
 		m.successes++
 		w.successes++
@@ -85,24 +93,24 @@ func (m *metrics) trackQueue(now int64, q int) {
 // result turns the counts into a Result.
 func (m *metrics) result(sc Scenario, policy string) *Result {
 	r := &Result{Setup: sc}
-	all := make([]int64, 0, m.requests)
+	all := make([]uint64, histBuckets)
+	var maxLat int64
 	for i := range m.win {
 		w := &m.win[i]
 		start := time.Duration(i) * WindowSize
 		span := min(WindowSize, sc.Duration-start)
-		slices.Sort(w.lat)
-		all = append(all, w.lat...)
+		w.lat.addTo(all)
+		maxLat = max(maxLat, w.lat.max)
 		r.Windows = append(r.Windows, Window{
 			Start:     start,
 			Requests:  w.requests,
 			Attempts:  w.attempts,
 			Successes: w.successes,
 			Queue:     round(w.qArea/float64(span), 3),
-			P50:       time.Duration(quantile(w.lat, 0.50)),
-			P99:       time.Duration(quantile(w.lat, 0.99)),
+			P50:       time.Duration(w.lat.quantile(0.50)),
+			P99:       time.Duration(w.lat.quantile(0.99)),
 		})
 	}
-	slices.Sort(all)
 
 	s := Summary{
 		Scenario: sc.Name,
@@ -112,7 +120,7 @@ func (m *metrics) result(sc Scenario, policy string) *Result {
 	}
 	s.Amplification = round(ratio(m.attempts, m.requests), 4)
 	s.Goodput = round(ratio(m.successes, m.requests), 4)
-	s.P99ms = round(float64(quantile(all, 0.99))/1e6, 3)
+	s.P99ms = round(float64(quantileOf(all, m.requests, maxLat, 0.99))/1e6, 3)
 
 	fStart, fEnd, faulted := sc.faultWindow()
 	r.FaultStart, r.FaultEnd = fStart, fEnd
@@ -123,37 +131,99 @@ func (m *metrics) result(sc Scenario, policy string) *Result {
 		att += int64(w.Attempts)
 	}
 	s.AmplificationAfterFault = round(ratio(att, req), 4)
-
-	lastBad := -1
-	for i := first; i < len(r.Windows); i++ {
-		if r.Windows[i].Goodput() < RecoveredGoodput {
-			lastBad = i
-		}
-	}
-	switch {
-	case first >= len(r.Windows) || lastBad == len(r.Windows)-1:
-		// The fault outlasts the run, or the last window is still bad:
-		// never recovered.
-	case lastBad < 0:
-		zero := 0.0
-		s.RecoverySeconds = &zero
-	default:
-		rec := (time.Duration(lastBad+1)*WindowSize - fEnd).Seconds()
-		rec = round(max(rec, 0), 3)
-		s.RecoverySeconds = &rec
-	}
-	s.Metastable = faulted && fEnd < sc.Duration && s.RecoverySeconds == nil && sc.utilisation() < 1
+	m.judge(sc, r, &s, faulted)
 	r.Summary = s
 	return r
 }
 
-// quantile returns the q-quantile of sorted by nearest rank, 0 if empty.
-func quantile(sorted []int64, q float64) int64 {
-	if len(sorted) == 0 {
-		return 0
+// judge sets the verdicts of s: the healthy baseline, the peak
+// amplification after the fault, the recovery and whether the run is
+// metastable. They are judged on the windows up to the end of the
+// arrivals: the requests of the last windows are served late into an
+// emptying server, so their goodput would flatter a storm, but the
+// attempts sent in those windows show it.
+func (m *metrics) judge(sc Scenario, r *Result, s *Summary, faulted bool) {
+	fStart, fEnd := r.FaultStart, r.FaultEnd
+	ws := r.Windows
+	n := len(ws)
+
+	// The baseline: the whole windows before the first fault.
+	base := baseline{goodput: RecoveredGoodput, amplification: 1}
+	if pre := ws[:min(int(fStart/WindowSize), n)]; faulted && len(pre) > 0 {
+		var req, att, ok int64
+		var q float64
+		for _, w := range pre {
+			req += int64(w.Requests)
+			att += int64(w.Attempts)
+			ok += int64(w.Successes)
+			q += w.Queue
+		}
+		if req > 0 {
+			base = baseline{goodput: ratio(ok, req), amplification: ratio(att, req), queue: q / float64(len(pre))}
+		}
 	}
-	i := int(math.Ceil(q*float64(len(sorted)))) - 1
-	return sorted[max(i, 0)]
+	s.BaselineGoodput = round(base.goodput, 4)
+	// A queue long enough that a new attempt waits half its timeout is a
+	// backlog.
+	backlog := max(4*base.queue, float64(sc.Workers)*sc.Timeout.Seconds()/sc.Service.Mean.Seconds()/2)
+
+	// The windows after the trigger is gone, to the end of the arrivals.
+	first := int((fEnd + WindowSize - 1) / WindowSize)
+	if !faulted {
+		zero := 0.0
+		s.RecoverySeconds = &zero // nothing to recover from
+		return
+	}
+	if first >= n {
+		return // the fault outlasts the arrivals: never recovered
+	}
+	after := ws[first:]
+	span := int(PeakSpan / WindowSize)
+	for i := range after {
+		j := min(i+span, len(after))
+		var req, att int64
+		for _, w := range after[i:j] {
+			req += int64(w.Requests)
+			att += int64(w.Attempts)
+		}
+		s.PeakAmplificationAfterFault = max(s.PeakAmplificationAfterFault, round(ratio(att, req), 4))
+		if j == len(after) {
+			break
+		}
+	}
+
+	overloaded := func(w Window) bool {
+		amp := float64(w.Attempts) / float64(max(w.Requests, 1))
+		return amp > base.amplification+0.1 || w.Queue > backlog
+	}
+	healthy := func(w Window) bool {
+		g, k := base.goodput, float64(max(w.Requests, 1))
+		return !overloaded(w) && w.Goodput() >= g-0.01-3*math.Sqrt(g*(1-g)/k)
+	}
+	// Recovered at the first window that starts a PeakSpan of healthy
+	// windows (or healthy windows to the end of the arrivals, if fewer
+	// remain): a rare dip long after the recovery does not undo it.
+	for i := range after {
+		j := min(i+span, len(after))
+		if !slices.ContainsFunc(after[i:j], func(w Window) bool { return !healthy(w) }) {
+			rec := (time.Duration(first+i)*WindowSize - fEnd).Seconds()
+			rec = round(max(rec, 0), 3)
+			s.RecoverySeconds = &rec
+			break
+		}
+	}
+	if len(after) < span || sc.utilisation() >= 1 {
+		return
+	}
+	s.Metastable = !slices.ContainsFunc(after[len(after)-span:], func(w Window) bool { return !overloaded(w) })
+	if s.Metastable {
+		s.RecoverySeconds = nil // it ends in a storm, whatever came before
+	}
+}
+
+// baseline is the healthy system, measured before the first fault.
+type baseline struct {
+	goodput, amplification, queue float64
 }
 
 func ratio(a, b int64) float64 {

@@ -3,10 +3,13 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"time"
 
+	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/circuitbreaker"
 	"github.com/rampart-go/rampart/internal/config"
 	"github.com/rampart-go/rampart/retry"
@@ -43,36 +46,55 @@ type Policy struct {
 func (p Policy) MarshalJSON() ([]byte, error) { return config.Marshal(p) }
 
 // UnmarshalJSON reads a policy; an unknown key is an error.
-func (p *Policy) UnmarshalJSON(data []byte) error { return config.Unmarshal("sim", data, p) }
+func (p *Policy) UnmarshalJSON(data []byte) error { return decode(data, p) }
+
+// maxAttempts bounds a simulated retry policy's attempts per request, so
+// that a run without a budget ends in bounded time.
+const maxAttempts = 100
 
 // Validate reports the first invalid field of p, including those of its
-// policies' configs.
+// policies' configs, as a *rampart.ConfigError naming the JSON key
+// ("retry.max_attempts").
 func (p Policy) Validate() error {
+	t := reflect.TypeFor[Policy]()
 	if p.Name == "" {
-		return config.Errorf("sim", "Policy.Name", "must not be empty")
+		return config.Errorf("sim", "name", "must not be empty")
 	}
 	if p.Retry != nil {
 		if _, err := retry.New(*p.Retry); err != nil {
-			return err
+			return nested(t, "Retry", err)
+		}
+		if p.Retry.MaxAttempts > maxAttempts {
+			return config.Errorf("sim", "retry.max_attempts", "must be at most %d in a simulation, got %d", maxAttempts, p.Retry.MaxAttempts)
 		}
 	}
 	if p.Breaker != nil {
 		if _, err := circuitbreaker.New(*p.Breaker); err != nil {
-			return err
+			return nested(t, "Breaker", err)
 		}
 	}
 	if p.RatioBudget != nil {
 		if p.Retry == nil {
-			return config.Errorf("sim", "RatioBudget", "needs Retry to be set")
+			return config.Errorf("sim", "ratio_budget", "needs retry to be set")
 		}
 		if p.Retry.Budget != nil || p.Retry.DisableBudget {
-			return config.Errorf("sim", "RatioBudget", "needs Retry.Budget nil and Retry.DisableBudget false")
+			return config.Errorf("sim", "ratio_budget", "needs no retry.budget and retry.disable_budget false")
 		}
 		if _, err := retry.NewRatioBudget(*p.RatioBudget); err != nil {
-			return err
+			return nested(t, "RatioBudget", err)
 		}
 	}
 	return nil
+}
+
+// nested names an error of the config in field of t (a Go name) by its JSON
+// path from t, in package sim.
+func nested(t reflect.Type, field string, err error) error {
+	var ce *rampart.ConfigError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	return jsonError(t, &rampart.ConfigError{Package: "sim", Field: field + "." + ce.Field, Reason: ce.Reason})
 }
 
 func (p *Policy) newAgent(env agentEnv) (agent, error) {
@@ -116,7 +138,8 @@ func (p *Policy) newAgent(env agentEnv) (agent, error) {
 // full defaults:
 //
 //   - none: one attempt per request, no retry.
-//   - naive: the retry loop of the article rampart grew from, as a
+//   - naive: the retry loop of the article rampart grew from, "Building
+//     Resilient Distributed Systems with Go", as a
 //     rampart retry config: 3 retries (4 attempts), exponential backoff
 //     from 1s doubling without jitter, every error retried, no budget.
 //   - retry: rampart retry with its defaults (3 attempts, jittered
@@ -161,34 +184,61 @@ func LookupPolicy(name string) (Policy, bool) {
 }
 
 // ParsePolicies reads one policy (a JSON object) or several (an array of
-// them) and validates each.
+// them) and validates each; two policies may not share a name. An error
+// names the JSON key, prefixed with the policy's index in an array
+// ("[1].retry.max_attempts").
 func ParsePolicies(data []byte) ([]Policy, error) {
 	data = bytes.TrimSpace(data)
-	var ps []Policy
-	if len(data) > 0 && data[0] == '[' {
-		if err := json.Unmarshal(data, &ps); err != nil {
-			return nil, fmt.Errorf("sim: policies: %w", err)
-		}
-	} else {
+	if len(data) == 0 || data[0] != '[' {
 		var p Policy
 		if err := json.Unmarshal(data, &p); err != nil {
-			return nil, fmt.Errorf("sim: policy: %w", err)
+			return nil, syntaxError(err)
 		}
-		ps = append(ps, p)
-	}
-	for _, p := range ps {
 		if err := p.Validate(); err != nil {
 			return nil, err
+		}
+		return []Policy{p}, nil
+	}
+	var raw []json.RawMessage
+	if err := json.Unmarshal(data, &raw); err != nil {
+		return nil, syntaxError(err)
+	}
+	ps := make([]Policy, len(raw))
+	for i, msg := range raw {
+		err := json.Unmarshal(msg, &ps[i])
+		if err == nil {
+			err = ps[i].Validate()
+		}
+		var ce *rampart.ConfigError
+		if errors.As(err, &ce) {
+			return nil, config.Errorf("sim", fmt.Sprintf("[%d].%s", i, ce.Field), "%s", ce.Reason)
+		}
+		if err != nil {
+			return nil, syntaxError(err)
+		}
+		if j := slices.IndexFunc(ps[:i], func(q Policy) bool { return q.Name == ps[i].Name }); j >= 0 {
+			return nil, config.Errorf("sim", fmt.Sprintf("[%d].name", i), "%q is already the name of policy [%d]", ps[i].Name, j)
 		}
 	}
 	return ps, nil
 }
 
-// ParseScenario reads a scenario from JSON and validates it.
+// syntaxError keeps a *rampart.ConfigError as it is and prefixes any other
+// error (malformed JSON) with the package name.
+func syntaxError(err error) error {
+	var ce *rampart.ConfigError
+	if errors.As(err, &ce) {
+		return err
+	}
+	return fmt.Errorf("sim: %w", err)
+}
+
+// ParseScenario reads a scenario from JSON and validates it. An error names
+// the JSON key.
 func ParseScenario(data []byte) (Scenario, error) {
 	var s Scenario
 	if err := json.Unmarshal(data, &s); err != nil {
-		return Scenario{}, err
+		return Scenario{}, syntaxError(err)
 	}
 	return s, s.Validate()
 }

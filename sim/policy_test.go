@@ -88,10 +88,10 @@ func TestPolicyJSONUsesThePoliciesOwnConfigs(t *testing.T) {
 func TestBadPolicyIsRefusedNamingTheField(t *testing.T) {
 	t.Parallel()
 	cases := map[string]string{
-		`{"name":"x","retry":{"max_attempts":-1}}`: "MaxAttempts",
-		`{"name":""}`:                    "Policy.Name",
-		`{"name":"x","ratio_budget":{}}`: "RatioBudget",
-		`{"name":"x","retry":{},"ratio_budget":{"ratio":50}}`: "Ratio",
+		`{"name":"x","retry":{"max_attempts":-1}}`: "retry.max_attempts",
+		`{"name":""}`:                    "name",
+		`{"name":"x","ratio_budget":{}}`: "ratio_budget",
+		`{"name":"x","retry":{},"ratio_budget":{"ratio":50}}`: "ratio_budget.ratio",
 	}
 	for in, field := range cases {
 		_, err := sim.ParsePolicies([]byte(in))

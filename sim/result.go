@@ -30,7 +30,10 @@ type Summary struct {
 	Scenario string `json:"scenario"`
 	Policy   string `json:"policy"`
 	// Requests is how many requests the clients made; Attempts how many
-	// attempts reached the server for them (refused attempts never do).
+	// attempts they sent to the server for them (refused attempts never
+	// go) until the arrivals ended: attempts sent later, while the last
+	// requests finish, are not counted, so that every amplification figure
+	// divides the same attempts by the same requests.
 	Requests int64 `json:"requests"`
 	Attempts int64 `json:"attempts"`
 	// Amplification is Attempts ÷ Requests: the load the policy adds.
@@ -39,19 +42,35 @@ type Summary struct {
 	// windows from the end of the last fault on: whether the extra load
 	// stops when the fault does.
 	AmplificationAfterFault float64 `json:"amplification_after_fault"`
+	// PeakAmplificationAfterFault is the largest attempts ÷ requests over
+	// any [PeakSpan] of whole windows after the last fault: a short storm
+	// that the average over the rest of the run hides. Zero when no window
+	// follows the fault.
+	PeakAmplificationAfterFault float64 `json:"peak_amplification_after_fault"`
 	// Goodput is the share of requests that succeeded within their
 	// deadline.
 	Goodput float64 `json:"goodput"`
+	// BaselineGoodput is the goodput of the windows before the first
+	// fault, the healthy system that recovery is judged against
+	// ([RecoveredGoodput] when no whole window precedes the fault).
+	BaselineGoodput float64 `json:"baseline_goodput"`
 	// P99ms is the 99th percentile of request latency (arrival to final
-	// outcome, success or not), in milliseconds.
+	// outcome, success or not), in milliseconds, within 1 %.
 	P99ms float64 `json:"p99_ms"`
-	// RecoverySeconds is the time from the end of the last fault until
-	// every later window has goodput of at least [RecoveredGoodput]; nil
-	// when that never happens before the end of the run.
+	// RecoverySeconds is the time from the end of the last fault to the
+	// first window that starts a [PeakSpan] of healthy windows (or healthy
+	// windows up to the end of the arrivals, if fewer remain): goodput
+	// within noise of BaselineGoodput, amplification within 0.1 of the
+	// baseline's, the queue short of a backlog (a wait of half the
+	// timeout, or four times the baseline's queue). Nil when that never
+	// happens before the arrivals end, when the fault outlasts them, and
+	// when the run is Metastable: it ends in a storm.
 	RecoverySeconds *float64 `json:"recovery_seconds"`
-	// Metastable reports a run that never recovered although the healthy
-	// server has capacity to spare for its load: the overload sustains
-	// itself after its trigger is gone.
+	// Metastable reports a storm that sustains itself with its trigger
+	// gone: every window of the last [PeakSpan] before the arrivals end,
+	// all after the last fault, is overloaded (amplification or backlog
+	// above the healthy bounds of RecoverySeconds) although the healthy
+	// server has capacity to spare for its load.
 	Metastable bool `json:"metastable"`
 }
 

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/sim"
 )
 
@@ -43,6 +45,7 @@ type simOptions struct {
 	seed         int64
 	rate         float64
 	duration     time.Duration
+	set          []string // the flags given
 }
 
 // runSim is rampart sim: it writes its report to stdout and usage to stderr.
@@ -64,14 +67,14 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&o.svg, "svg", "", "write a chart of goodput, attempts and queue over time to this `file`")
 	fs.BoolVar(&o.list, "list", false, "list the built-in scenarios and policies")
 	fs.IntVar(&o.clients, "clients", 0, "override the scenario's number of clients")
-	fs.Int64Var(&o.seed, "seed", -1, "override the scenario's random seed")
+	fs.Int64Var(&o.seed, "seed", 0, "override the scenario's random seed (≥ 0)")
 	fs.Float64Var(&o.rate, "rate", 0, "override the scenario's total request rate per second")
 	fs.DurationVar(&o.duration, "duration", 0, "override the scenario's duration")
 
 	// Flags may come before or after the scenario name.
 	var names []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := parseFlags(fs, args); err != nil {
 			return err
 		}
 		args = fs.Args()
@@ -81,6 +84,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 		names = append(names, args[0])
 		args = args[1:]
 	}
+	fs.Visit(func(f *flag.Flag) { o.set = append(o.set, f.Name) })
 	if o.list {
 		return listSim(stdout)
 	}
@@ -121,12 +125,12 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 // and applies the overrides.
 func (o *simOptions) scenario(names []string) (sim.Scenario, error) {
 	if len(names) > 1 {
-		return sim.Scenario{}, fmt.Errorf("%w: sim takes one scenario, got %q", errUsage, names)
+		return sim.Scenario{}, usagef("sim takes one scenario, got %q", names)
 	}
 	ref := "capacity-drop"
 	switch {
 	case o.scenarioFile != "" && len(names) == 1:
-		return sim.Scenario{}, fmt.Errorf("%w: give a scenario name or -scenario, not both", errUsage)
+		return sim.Scenario{}, usagef("sim: give a scenario name or -scenario, not both")
 	case o.scenarioFile != "":
 		ref = o.scenarioFile
 	case len(names) == 1:
@@ -134,37 +138,68 @@ func (o *simOptions) scenario(names []string) (sim.Scenario, error) {
 	}
 	sc, ok := sim.LookupScenario(ref)
 	if !ok {
-		data, err := os.ReadFile(ref)
+		data, err := readInput(ref, "scenario", sim.ScenarioNames())
 		if err != nil {
-			if errors.Is(err, os.ErrNotExist) {
-				return sim.Scenario{}, fmt.Errorf("%w: no built-in scenario or file %q (built-in: %s)",
-					errUsage, ref, strings.Join(sim.ScenarioNames(), ", "))
-			}
 			return sim.Scenario{}, err
 		}
 		if sc, err = sim.ParseScenario(data); err != nil {
-			return sim.Scenario{}, fmt.Errorf("%s: %w", ref, err)
+			return sim.Scenario{}, inputError(ref, err)
 		}
 		if sc.Name == "" {
 			sc.Name = ref
 		}
 	}
-	if o.clients < 0 || o.rate < 0 || o.duration < 0 {
-		return sim.Scenario{}, fmt.Errorf("%w: -clients, -rate and -duration must not be negative", errUsage)
+	set := func(name string) bool { return slices.Contains(o.set, name) }
+	switch {
+	case set("clients") && o.clients < 1:
+		return sim.Scenario{}, usagef("sim: -clients must be at least 1, got %d", o.clients)
+	case set("seed") && o.seed < 0:
+		return sim.Scenario{}, usagef("sim: -seed must be at least 0, got %d", o.seed)
+	case set("rate") && !(o.rate > 0 && o.rate <= math.MaxFloat64):
+		return sim.Scenario{}, usagef("sim: -rate must be a number above 0, got %v", o.rate)
+	case set("duration") && o.duration <= 0:
+		return sim.Scenario{}, usagef("sim: -duration must be above 0, got %v", o.duration)
 	}
-	if o.clients > 0 {
+	if set("clients") {
 		sc.Clients = o.clients
 	}
-	if o.seed >= 0 {
+	if set("seed") {
 		sc.Seed = uint64(o.seed)
 	}
-	if o.rate > 0 {
+	if set("rate") {
 		sc.Rate = o.rate
 	}
-	if o.duration > 0 {
+	if set("duration") {
 		sc.Duration = o.duration
 	}
-	return sc, sc.Validate()
+	if err := sc.Validate(); err != nil {
+		var ce *rampart.ConfigError
+		if errors.As(err, &ce) && set(ce.Field) {
+			return sim.Scenario{}, usagef("sim: -%s %s", ce.Field, ce.Reason) // the flag's value is out of range
+		}
+		return sim.Scenario{}, inputError(sc.Name, err)
+	}
+	return sc, nil
+}
+
+// readInput reads the file a flag or argument names; one that does not
+// exist is a usage error listing the built-in names of its kind.
+func readInput(path, kind string, builtins []string) ([]byte, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, usagef("sim: no built-in %s or file %q (built-in: %s)", kind, path, strings.Join(builtins, ", "))
+	}
+	return data, err
+}
+
+// inputError says which input an error of the simulator is about, once:
+// "sim: mine.json: invalid config: rate must be …".
+func inputError(input string, err error) error {
+	var ce *rampart.ConfigError
+	if errors.As(err, &ce) {
+		return fmt.Errorf("sim: %s: invalid config: %s %s", input, ce.Field, ce.Reason)
+	}
+	return fmt.Errorf("sim: %s: %s", input, strings.TrimPrefix(err.Error(), "sim: "))
 }
 
 // policies resolves the policies to run, in order.
@@ -172,18 +207,23 @@ func (o *simOptions) policies() ([]sim.Policy, error) {
 	available := sim.Policies()
 	var extra []sim.Policy
 	if o.policyFile != "" {
-		data, err := os.ReadFile(o.policyFile)
+		data, err := readInput(o.policyFile, "policies", sim.PolicyNames())
 		if err != nil {
 			return nil, err
 		}
 		if extra, err = sim.ParsePolicies(data); err != nil {
-			return nil, fmt.Errorf("%s: %w", o.policyFile, err)
+			return nil, inputError(o.policyFile, err)
+		}
+		for _, p := range extra {
+			if _, ok := sim.LookupPolicy(p.Name); ok {
+				return nil, fmt.Errorf("sim: %s: policy %q has the name of a built-in policy", o.policyFile, p.Name)
+			}
 		}
 		available = append(available, extra...)
 	}
 	switch {
 	case o.compare && o.policy != "":
-		return nil, fmt.Errorf("%w: give -policy or -compare, not both", errUsage)
+		return nil, usagef("sim: give -policy or -compare, not both")
 	case o.compare:
 		return available, nil
 	case o.policy == "" && len(extra) > 0:
@@ -200,7 +240,10 @@ func (o *simOptions) policies() ([]sim.Policy, error) {
 			for j, p := range available {
 				names[j] = p.Name
 			}
-			return nil, fmt.Errorf("%w: unknown policy %q (have: %s)", errUsage, name, strings.Join(names, ", "))
+			return nil, usagef("sim: unknown policy %q (have: %s)", name, strings.Join(names, ", "))
+		}
+		if slices.ContainsFunc(out, func(p sim.Policy) bool { return p.Name == name }) {
+			return nil, usagef("sim: -policy names %q twice", name)
 		}
 		out = append(out, available[i])
 	}
@@ -234,7 +277,7 @@ func printTable(w io.Writer, sc sim.Scenario, results []*sim.Result) {
 	}
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "policy\trequests\tattempts\tamplification\tafter fault\tgoodput\tp99\trecovery\tmetastable\t")
+	fmt.Fprintln(tw, "policy\trequests\tattempts\tamplification\tafter fault\tpeak 5s\tgoodput\tp99\trecovery\tmetastable\t")
 	for _, r := range results {
 		s := r.Summary
 		rec := "never"
@@ -245,9 +288,9 @@ func printTable(w io.Writer, sc sim.Scenario, results []*sim.Result) {
 		if s.Metastable {
 			meta = "YES"
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t%.2f\t%.2f%%\t%.1fms\t%s\t%s\t\n",
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.2f\t%.2f\t%.2f\t%.2f%%\t%.1fms\t%s\t%s\t\n",
 			s.Policy, s.Requests, s.Attempts, s.Amplification, s.AmplificationAfterFault,
-			s.Goodput*100, s.P99ms, rec, meta)
+			s.PeakAmplificationAfterFault, s.Goodput*100, s.P99ms, rec, meta)
 	}
 	tw.Flush()
 }

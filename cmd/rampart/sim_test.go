@@ -22,7 +22,7 @@ func simRun(t *testing.T, args ...string) (string, error) {
 
 var summaryFields = []string{
 	"scenario", "policy", "requests", "attempts", "amplification", "amplification_after_fault",
-	"goodput", "p99_ms", "recovery_seconds", "metastable",
+	"peak_amplification_after_fault", "goodput", "baseline_goodput", "p99_ms", "recovery_seconds", "metastable",
 }
 
 func TestSimJSONPrintsOneObjectPerPolicyWithExactlyTheFields(t *testing.T) {
@@ -171,8 +171,8 @@ func TestSimRejectsABadScenarioFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "bad.json")
 	os.WriteFile(path, []byte(`{"workers":-2}`), 0o644)
 	_, err := simRun(t, "-scenario", path)
-	if err == nil || !strings.Contains(err.Error(), "Workers") {
-		t.Errorf("err = %v, want one naming Workers", err)
+	if err == nil || !strings.Contains(err.Error(), "bad.json: invalid config: workers must be") {
+		t.Errorf("err = %v, want one naming the file and workers", err)
 	}
 }
 

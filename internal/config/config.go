@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -59,7 +60,9 @@ func Marshal(v any) ([]byte, error) {
 // Unmarshal decodes JSON into the struct that v points to. time.Duration
 // fields accept a string for time.ParseDuration ("250ms") or a number of
 // nanoseconds. Unknown keys are an error naming the key, so a typo in a
-// config file is caught rather than silently ignored.
+// config file is caught rather than silently ignored. Every error is a
+// *rampart.ConfigError; one from a nested config (a struct field that is
+// itself read by Unmarshal) names the whole path, "Outer.Inner", once.
 func Unmarshal(pkg string, data []byte, v any) error {
 	var raw map[string]json.RawMessage
 	if err := json.Unmarshal(data, &raw); err != nil {
@@ -81,7 +84,7 @@ func Unmarshal(pkg string, data []byte, v any) error {
 	for _, k := range keys {
 		i, ok := fields[strings.ToLower(k)]
 		if !ok {
-			return fmt.Errorf("%s: config: unknown field %q", pkg, k)
+			return &rampart.ConfigError{Package: pkg, Field: k, Reason: "is not a known key"}
 		}
 		f := rt.Field(i)
 		fv := rv.Field(i)
@@ -95,10 +98,23 @@ func Unmarshal(pkg string, data []byte, v any) error {
 			continue
 		}
 		if err := json.Unmarshal(msg, fv.Addr().Interface()); err != nil {
+			var inner *rampart.ConfigError
+			if isStruct(f.Type) && errors.As(err, &inner) {
+				return &rampart.ConfigError{Package: pkg, Field: f.Name + "." + inner.Field, Reason: inner.Reason}
+			}
 			return &rampart.ConfigError{Package: pkg, Field: f.Name, Reason: err.Error()}
 		}
 	}
 	return nil
+}
+
+// isStruct reports whether t is a struct, or a pointer to or slice of
+// structs: a nested config whose own errors name their field.
+func isStruct(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	return t.Kind() == reflect.Struct
 }
 
 func parseDuration(msg json.RawMessage) (time.Duration, error) {

@@ -64,7 +64,7 @@ func TestUnmarshalErrorsNameTheField(t *testing.T) {
 		}
 	}
 	var s sample
-	if err := config.Unmarshal("pkg", []byte(`{"hook":1}`), &s); err == nil || !strings.Contains(err.Error(), `unknown field "hook"`) {
+	if err := config.Unmarshal("pkg", []byte(`{"hook":1}`), &s); err == nil || !strings.Contains(err.Error(), `pkg: invalid config: hook is not a known key`) {
 		t.Errorf("unknown field: %v", err)
 	}
 	if err := config.Unmarshal("pkg", []byte(`[1]`), &s); err == nil {
@@ -76,5 +76,27 @@ func TestErrorf(t *testing.T) {
 	err := config.Errorf("retry", "MaxAttempts", "must be >= 1, got %d", 0)
 	if err.Error() != "retry: invalid config: MaxAttempts must be >= 1, got 0" || !errors.Is(err, rampart.ErrInvalidConfig) {
 		t.Fatalf("Errorf = %v", err)
+	}
+}
+
+type inner struct {
+	Wait time.Duration `json:"wait"`
+}
+
+func (i *inner) UnmarshalJSON(b []byte) error { return config.Unmarshal("in", b, i) }
+
+type outer struct {
+	Inner *inner `json:"inner"`
+}
+
+func TestUnmarshalNamesTheWholePathOfANestedConfigOnce(t *testing.T) {
+	for in, want := range map[string]string{
+		`{"inner":{"wiat":"1s"}}`:   "out: invalid config: Inner.wiat is not a known key",
+		`{"inner":{"wait":"soon"}}`: `out: invalid config: Inner.Wait is not a duration: "soon"`,
+	} {
+		var o outer
+		if err := config.Unmarshal("out", []byte(in), &o); err == nil || err.Error() != want {
+			t.Errorf("%s: err = %v, want %s", in, err, want)
+		}
 	}
 }

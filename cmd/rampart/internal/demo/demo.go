@@ -36,6 +36,10 @@ type Config struct {
 	Controls bool
 	// Limits are the bounds the summary checks.
 	Limits Limits
+	// Addr is the storefront's listen address, host:port. Empty means a
+	// free port on loopback; the catalog and recommendations services
+	// always take one.
+	Addr string
 }
 
 // Demo is a running storefront with its catalog and recommendations
@@ -115,7 +119,7 @@ func Start(cfg Config) (*Demo, error) {
 		maxStale:   d.prot.MaxStale,
 		setPhase:   func(p Phase) { d.override.Store(int32(p) + 1) },
 	}
-	if d.storefrontURL, err = d.serve(sf.handler()); err != nil {
+	if d.storefrontURL, err = d.serveAt(cfg.Addr, sf.handler()); err != nil {
 		return nil, d.closeWith(err)
 	}
 	return d, nil
@@ -135,8 +139,15 @@ func fetchBestsellers(client *http.Client, catalogURL string) (map[string][]int,
 }
 
 // serve serves h on a free loopback port and returns its base URL.
-func (d *Demo) serve(h http.Handler) (string, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+func (d *Demo) serve(h http.Handler) (string, error) { return d.serveAt("", h) }
+
+// serveAt serves h on addr (a free loopback port if empty) and returns its
+// base URL.
+func (d *Demo) serveAt(addr string, h http.Handler) (string, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return "", fmt.Errorf("demo: %w", err)
 	}

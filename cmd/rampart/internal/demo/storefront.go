@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -112,10 +114,7 @@ func (s *storefront) handler() http.Handler {
 					s.setPhase(Phase(i))
 				}
 			}
-			back := r.FormValue("back")
-			if back == "" || back[0] != '/' {
-				back = "/"
-			}
+			back := localPath(r.FormValue("back"))
 			http.Redirect(w, r, back, http.StatusSeeOther)
 		})
 	}
@@ -145,4 +144,16 @@ func (s *storefront) page(w http.ResponseWriter, r *http.Request) {
 		Path:     r.URL.Path,
 		MaxStale: s.maxStale,
 	})
+}
+
+// localPath returns p if it is a path on this server, "/" otherwise: a
+// redirect never leaves for another host ("//example.com", "/\example.com",
+// "https://example.com").
+func localPath(p string) string {
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(p, "/") ||
+		strings.HasPrefix(p, "//") || strings.ContainsAny(p, "\\\r\n\t") {
+		return "/"
+	}
+	return p
 }
