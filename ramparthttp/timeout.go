@@ -38,8 +38,10 @@ func Timeout(d time.Duration, opts ...ServerOption) func(http.Handler) http.Hand
 			ctx, cancel := context.WithCancelCause(r.Context())
 			tw := &timeoutWriter{w: w, h: make(http.Header)}
 			fire := func() {
-				cancel(cause)
+				// Answer first, then cancel: a handler that returns as
+				// soon as its context ends must not beat the 503.
 				tw.expire()
+				cancel(cause)
 			}
 			var t interface{ Stop() bool }
 			if o.clock == nil {
