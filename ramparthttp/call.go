@@ -232,6 +232,9 @@ func (c *call) release(h held) {
 
 // drain reads at most limit bytes of resp's body and closes it.
 func drain(resp *http.Response, limit int64) {
+	if resp.Body == nil {
+		return
+	}
 	if limit > 0 {
 		io.CopyN(io.Discard, resp.Body, limit)
 	}
@@ -262,6 +265,9 @@ func (c *call) finish(resp *http.Response, err error) (*http.Response, error) {
 		c.release(h)
 	}
 	if out.resp == nil {
+		if err == nil && resp != nil {
+			return resp, nil // put in place by a fallback
+		}
 		if err == nil {
 			// The policy reported success without a response, such as a
 			// fallback with no value: there is nothing to return.
