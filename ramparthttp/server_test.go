@@ -82,6 +82,19 @@ func waitFor(cond func() bool) {
 	}
 }
 
+// shedHolding starts a server that sheds through a bulkhead configured by
+// bc, and one request that holds a slot until the gate is released.
+func shedHolding(t *testing.T, bc bulkhead.Config) (*gate, *bulkhead.Bulkhead, *httptest.Server, *http.Client, <-chan answer) {
+	g := newGate()
+	b := newBulkhead(t, bc)
+	s := httptest.NewServer(ramparthttp.Shed(b)(g))
+	t.Cleanup(s.Close)
+	c := client(t)
+	holder := send(context.Background(), c, s.URL, "holder")
+	<-g.arrived
+	return g, b, s, c, holder
+}
+
 func TestShedAnswers503WithRetryAfter(t *testing.T) {
 	checkGoroutines(t)
 	g := newGate()
@@ -106,13 +119,7 @@ func TestShedAnswers503WithRetryAfter(t *testing.T) {
 
 func TestShedServesCriticalTrafficLast(t *testing.T) {
 	checkGoroutines(t)
-	g := newGate()
-	b := newBulkhead(t, bulkhead.Config{MaxConcurrent: 1, MaxQueue: 1})
-	s := httptest.NewServer(ramparthttp.Shed(b)(g))
-	defer s.Close()
-	c := client(t)
-	holder := send(context.Background(), c, s.URL, "holder")
-	<-g.arrived
+	g, b, s, c, holder := shedHolding(t, bulkhead.Config{MaxConcurrent: 1, MaxQueue: 1})
 	sheddable := send(context.Background(), c, s.URL, "batch", ramparthttp.PriorityHeader, "sheddable")
 	waitFor(func() bool { return b.Snapshot().Queued == 1 })
 	critical := send(context.Background(), c, s.URL, "checkout", ramparthttp.PriorityHeader, "Critical")
@@ -135,13 +142,7 @@ func TestShedServesCriticalTrafficLast(t *testing.T) {
 
 func TestShedDropsRequestsWhoseClientHasGone(t *testing.T) {
 	checkGoroutines(t)
-	g := newGate()
-	b := newBulkhead(t, bulkhead.Config{MaxConcurrent: 1, MaxQueue: 4})
-	s := httptest.NewServer(ramparthttp.Shed(b)(g))
-	defer s.Close()
-	c := client(t)
-	holder := send(context.Background(), c, s.URL, "holder")
-	<-g.arrived
+	g, b, s, c, holder := shedHolding(t, bulkhead.Config{MaxConcurrent: 1, MaxQueue: 4})
 	ctx, cancel := context.WithCancel(context.Background())
 	gone := send(ctx, c, s.URL, "gone")
 	waitFor(func() bool { return b.Snapshot().Queued == 1 })
