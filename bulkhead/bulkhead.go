@@ -81,7 +81,9 @@ func (p *Permit) Release() {
 // (the place in the queue is given up).
 //
 // While no call waits, Acquire takes no lock, reads no clock and allocates
-// nothing.
+// nothing; it does not look at ctx either, so a caller whose context is
+// already done may still get a free slot (one that would have to wait is
+// refused with the context's error).
 func (b *Bulkhead) Acquire(ctx context.Context) (Permit, error) {
 	s := b.state.Load()
 	if s < b.max && b.state.CompareAndSwap(s, s+1) { // no waiter, a free slot
