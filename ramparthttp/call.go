@@ -53,8 +53,7 @@ func (c *call) prepare() error {
 	req := c.req
 	c.replayable = idempotent(req)
 	if req.Body == nil || req.Body == http.NoBody {
-		c.getBody = func() (io.ReadCloser, error) { return req.Body, nil }
-		return nil
+		return nil // nothing to replay: every attempt sends no body
 	}
 	if c.getBody != nil || !c.replayable || c.t.o.bufferBody <= 0 {
 		if c.getBody == nil {
