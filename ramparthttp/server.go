@@ -81,8 +81,12 @@ var ErrHandlerFailed = errors.New("ramparthttp: handler answered 5xx")
 //     from [rampart.RetryAfter] or [WithRetryAfter]; so is any other error
 //     the policy returns before the handler runs.
 //
-// A handler that answers 5xx is reported to p as [ErrHandlerFailed].
+// A handler that answers 5xx is reported to p as [ErrHandlerFailed]. A nil
+// p is a programming error: Shed panics.
 func Shed(p rampart.Policy, opts ...ServerOption) func(http.Handler) http.Handler {
+	if p == nil {
+		panic("ramparthttp: Shed: nil policy")
+	}
 	o := serverConfig(opts)
 	return func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -185,8 +189,11 @@ type KeyedLimiter interface {
 // remote address). A request over its client's limit is answered 429 Too
 // Many Requests with Retry-After (whole seconds, rounded up; at least the
 // default of [WithRetryAfter] when l gives no wait) and does not reach the
-// handler.
+// handler. A nil l or key is a programming error: RateLimit panics.
 func RateLimit(l KeyedLimiter, key func(*http.Request) string, opts ...ServerOption) func(http.Handler) http.Handler {
+	if l == nil || key == nil {
+		panic("ramparthttp: RateLimit: nil limiter or key function")
+	}
 	o := serverConfig(opts)
 	return func(h http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
