@@ -29,6 +29,11 @@ var Classes = []Class{
 			"Libraries that lack a part are composed the way their users do (see bench/pipeline.go)."},
 	{"RateLimit", "Rate limiter decision",
 		"The decision on a call the limiter lets through (rate 10⁹/s, far above what the loop reaches), then the call."},
+	{"Bulkhead", "Bulkhead, uncontended acquire and release",
+		"A call through a bulkhead of 64 slots with room: take a slot, run the call, give the slot back."},
+	{"HTTPClient", "HTTP client, loopback round trip with no failures",
+		"A GET to a loopback server answering 200, body read and closed, through each library's retrying client " +
+			"(3 attempts at most); nethttp is a plain http.Client, the floor. rampart's overhead is its ns/op minus nethttp's."},
 }
 
 // Meta is what the report says about the run.

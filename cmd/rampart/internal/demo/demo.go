@@ -10,7 +10,14 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rampart-go/rampart/bulkhead"
+	"github.com/rampart-go/rampart/ramparthttp"
 )
+
+// RecsConcurrency is how many requests the recommendations service serves
+// at once; as many more may wait, the rest are shed with 503.
+const RecsConcurrency = 32
 
 // DefaultDuration is the length of the default timeline.
 const DefaultDuration = 40 * time.Second
@@ -49,13 +56,15 @@ type Demo struct {
 	timeline Timeline
 	prot     Protection
 
-	catalog *catalog
-	recs    *recsService
-	client  *recsClient
-	servers []*http.Server
-	stop    chan struct{}  // closed by Close: ends slow answers at once
-	wg      sync.WaitGroup // the servers' Serve loops
-	active  handlers       // requests being handled
+	catalog       *catalog
+	recs          *recsService
+	recsAdmission *bulkhead.Bulkhead // the recommendations service's load shedding
+	client        *recsClient
+	transport     *http.Transport // shared by the storefront's clients
+	servers       []*http.Server
+	stop          chan struct{}  // closed by Close: ends slow answers at once
+	wg            sync.WaitGroup // the servers' Serve loops
+	active        handlers       // requests being handled
 
 	start    atomic.Pointer[time.Time] // set by Run: the timeline's origin
 	override atomic.Int32              // 1+Phase when set by hand, 0 when following the timeline
@@ -98,16 +107,24 @@ func Start(cfg Config) (*Demo, error) {
 	}
 	// Slow answers take ten times the per-attempt timeout.
 	d.recs = newRecsService(cfg.Seed, d.Phase, 10*d.prot.AttemptTimeout, d.stop)
-	if d.recsURL, err = d.serve(d.recs.handler()); err != nil {
+	// The service sheds what it cannot take: at most RecsConcurrency
+	// requests at once, a short queue, 503 with Retry-After beyond.
+	if d.recsAdmission, err = bulkhead.New(bulkhead.Config{
+		Name: "recs-admission", MaxConcurrent: RecsConcurrency, MaxQueue: RecsConcurrency,
+	}); err != nil {
+		return nil, d.closeWith(err)
+	}
+	if d.recsURL, err = d.serve(ramparthttp.Shed(d.recsAdmission)(d.recs.handler())); err != nil {
 		return nil, d.closeWith(err)
 	}
 
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}}
+	d.transport = &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}
+	client := &http.Client{Transport: d.transport}
 	best, err := fetchBestsellers(client, d.catalogURL)
 	if err != nil {
 		return nil, d.closeWith(err)
 	}
-	if d.client, err = newRecsClient(d.recsURL, client, best, d.prot); err != nil {
+	if d.client, err = newRecsClient(d.recsURL, d.transport, best, d.prot); err != nil {
 		return nil, d.closeWith(err)
 	}
 	sf := &storefront{
@@ -196,8 +213,8 @@ func (d *Demo) closeWith(err error) error {
 	}
 	d.wg.Wait()
 	d.active.closeAndWait()
-	if d.client != nil {
-		d.client.client.CloseIdleConnections()
+	if d.transport != nil {
+		d.transport.CloseIdleConnections()
 	}
 	return err
 }

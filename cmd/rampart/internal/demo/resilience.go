@@ -13,6 +13,7 @@ import (
 	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/circuitbreaker"
 	"github.com/rampart-go/rampart/fallback"
+	"github.com/rampart-go/rampart/ramparthttp"
 	"github.com/rampart-go/rampart/retry"
 	"github.com/rampart-go/rampart/timeout"
 )
@@ -39,9 +40,12 @@ func defaultProtection(tl Timeline) Protection {
 
 // recsClient calls the recommendations service through a rampart pipeline:
 //
-//	last-good cache → popular items → overall timeout → retry (with budget) → circuit breaker → per-attempt timeout → HTTP
+//	last-good cache → popular items → overall timeout → HTTP client
 //
-// and hides the section when no fallback can serve.
+// whose transport (ramparthttp) applies retry (with budget) → circuit
+// breaker → per-attempt timeout to every request, reading the service's
+// 503s and Retry-After itself; the section is hidden when no fallback can
+// serve.
 type recsClient struct {
 	url         string
 	client      *http.Client
@@ -58,8 +62,8 @@ type productKey struct{}
 // errNoBestsellers is the popular-items fallback finding nothing to show.
 var errNoBestsellers = errors.New("no bestsellers for this category")
 
-func newRecsClient(url string, client *http.Client, bestsellers map[string][]int, pr Protection) (*recsClient, error) {
-	c := &recsClient{url: url, client: client, bestsellers: bestsellers}
+func newRecsClient(url string, base http.RoundTripper, bestsellers map[string][]int, pr Protection) (*recsClient, error) {
+	c := &recsClient{url: url, bestsellers: bestsellers}
 
 	lastGood, err := fallback.LastGood[[]int](fallback.CacheConfig{Name: "last-good", MaxAge: pr.MaxStale})
 	if err != nil {
@@ -105,9 +109,14 @@ func newRecsClient(url string, client *http.Client, bestsellers map[string][]int
 	if err != nil {
 		return nil, err
 	}
+	tr, err := ramparthttp.NewTransport(base, ramparthttp.WithPolicy(rampart.Pipeline(c.retry, c.breaker, attempt)))
+	if err != nil {
+		return nil, err
+	}
+	c.client = &http.Client{Transport: tr}
 	// The cache is tried before popular items, so it sits inside them:
 	// popular items replace whatever failure the cache could not.
-	c.policy = rampart.Pipeline(popular, lastGood, overall, c.retry, c.breaker, attempt)
+	c.policy = rampart.Pipeline(popular, lastGood, overall)
 	return c, nil
 }
 
@@ -171,13 +180,14 @@ type statusError struct{ code int }
 
 func (e *statusError) Error() string { return "recommendations: HTTP " + strconv.Itoa(e.code) }
 
-// fetch is one attempt: a GET to the recommendations service. A 503 carries
-// the server's Retry-After, if any, for the retry policy to honour; other
-// 4xx answers are permanent.
+// fetch is a GET to the recommendations service. The transport has
+// already retried what was worth retrying and honoured any Retry-After;
+// an answer other than 200 is what it gave up on, a rejection by the
+// breaker an error.
 func (c *recsClient) fetch(ctx context.Context, id int) ([]int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.url+"/recommendations?product="+strconv.Itoa(id), nil)
 	if err != nil {
-		return nil, rampart.Permanent(err)
+		return nil, err
 	}
 	resp, err := c.client.Do(req)
 	if err != nil {
@@ -185,14 +195,7 @@ func (c *recsClient) fetch(ctx context.Context, id int) ([]int, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		err := error(&statusError{code: resp.StatusCode})
-		if s, perr := strconv.Atoi(resp.Header.Get("Retry-After")); perr == nil && s >= 0 {
-			err = rampart.WithRetryAfter(err, time.Duration(s)*time.Second)
-		}
-		if resp.StatusCode >= 400 && resp.StatusCode < 500 && resp.StatusCode != http.StatusTooManyRequests {
-			err = rampart.Permanent(err)
-		}
-		return nil, err
+		return nil, &statusError{code: resp.StatusCode}
 	}
 	var body recsBody
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {

@@ -1,0 +1,5 @@
+package bulkhead_test
+
+import "runtime"
+
+func runtimeGosched() { runtime.Gosched() }

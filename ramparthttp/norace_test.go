@@ -1,0 +1,5 @@
+//go:build !race
+
+package ramparthttp_test
+
+const raceEnabled = false
