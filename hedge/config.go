@@ -19,6 +19,13 @@ const (
 	DefaultMaxHedges  = 1
 	DefaultMinSamples = 100
 	DefaultWindow     = 1000
+	// DefaultBudgetTokens is the size of a policy's own budget: a burst
+	// of 50 hedges (half of it) before the long-run limit of about one
+	// hedge per ten successful calls applies. Larger than a retry budget's
+	// 10, because a straggling replica makes a burst of slow calls that
+	// hedging exists to rescue; the whole destination slowing down still
+	// drains it within a few dozen calls.
+	DefaultBudgetTokens = 100.0
 )
 
 // Limits of [Config].
@@ -90,9 +97,9 @@ type Config struct {
 	Budget retry.Budget `json:"-"`
 
 	// BudgetConfig configures the policy's own token bucket when Budget is
-	// nil. The zero value is the default bucket: 10 tokens, 0.1 earned per
-	// success, so hedges add at most about 10% to the load in the long
-	// run.
+	// nil. The zero value is a bucket of [DefaultBudgetTokens] (100)
+	// tokens, 0.1 earned per success, so hedges add at most about 10% to
+	// the load in the long run.
 	BudgetConfig retry.TokenBucketConfig `json:"budget,omitempty"`
 
 	// DisableBudget lets every hedge the other rules allow start. Only for
@@ -156,7 +163,11 @@ func (c Config) validate() (Config, error) {
 		return c, config.Errorf(pkg, "BudgetConfig", "must be left zero when Budget is set, got %+v", c.BudgetConfig)
 	}
 	if c.Budget == nil && !c.DisableBudget {
-		b, err := retry.NewTokenBucket(c.BudgetConfig)
+		bc := c.BudgetConfig
+		if bc.MaxTokens == 0 {
+			bc.MaxTokens = DefaultBudgetTokens
+		}
+		b, err := retry.NewTokenBucket(bc)
 		if err != nil {
 			var ce *rampart.ConfigError
 			if errors.As(err, &ce) {
