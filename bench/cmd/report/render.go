@@ -29,6 +29,8 @@ var Classes = []Class{
 			"Libraries that lack a part are composed the way their users do (see bench/pipeline.go)."},
 	{"RateLimit", "Rate limiter decision",
 		"The decision on a call the limiter lets through (rate 10⁹/s, far above what the loop reaches), then the call."},
+	{"Hedge", "Hedged request, no hedge fired",
+		"One hedge at most after a fixed 1 s delay, no budget; the first attempt looks at its context and answers at once."},
 }
 
 // Meta is what the report says about the run.
