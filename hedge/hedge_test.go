@@ -21,16 +21,7 @@ import (
 var errBoom = errors.New("boom")
 
 // wait blocks for d of the bubble's virtual time, or until ctx is done.
-func wait(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
+func wait(ctx context.Context, d time.Duration) error { return rampart.Sleep(ctx, nil, d) }
 
 func mustNew(t *testing.T, c hedge.Config) *hedge.Policy {
 	t.Helper()

@@ -99,15 +99,7 @@ func (s StragglerScenario) withDefaults() StragglerScenario {
 	if s.Service == (Dist{}) {
 		s.Service = Dist{Kind: DistLognormal, Mean: 4330 * time.Microsecond, Sigma: 0.4}
 	}
-	if s.Service.Kind == "" {
-		s.Service.Kind = DistExponential
-	}
-	if s.Service.Mean == 0 {
-		s.Service.Mean = 10 * time.Millisecond
-	}
-	if s.Service.Sigma == 0 {
-		s.Service.Sigma = 1
-	}
+	s.Service = Scenario{Service: s.Service}.withDefaults().Service
 	if s.Clients == 0 {
 		s.Clients = 10
 	}
