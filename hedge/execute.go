@@ -214,16 +214,6 @@ func (c *call) stopTimerLocked() {
 	}
 }
 
-// cancelFirst cancels the first attempt's context.
-func (c *call) cancelFirst() {
-	c.over.Store(true)
-	if c.asked.Load() {
-		c.mu.Lock()
-		c.closeLocked()
-		c.mu.Unlock()
-	}
-}
-
 // end releases what a call that never hedged holds: the first attempt's
 // context is cancelled, its timer stopped.
 func (c *call) end() {
