@@ -36,6 +36,8 @@ var epoch = time.Now()
 // attempt has returned: the losers are cancelled first, so an attempt that
 // watches its context returns at once, and no goroutine outlives the call.
 // An attempt that ignores its context holds the call until it returns.
+// (A hedge timer that fires just as the call ends may still be returning
+// from its callback, which then finds the call over and does nothing.)
 //
 // A panic in an attempt cancels the others, waits for them, and is raised
 // again in the caller's goroutine (a hedge's panic with its value; the
@@ -49,29 +51,33 @@ func (p *Policy) Execute(ctx context.Context, next rampart.Next) error {
 	ok := false
 	defer func() {
 		if !ok {
-			c.firstPanicked()
+			c.abort()
 		}
 	}()
 	err := next.Run(c)
-	ok = true
 	if err == nil && c.phase.CompareAndSwap(phaseFirst, phaseOver) {
 		c.end()
 		if p.est != nil {
 			p.Observe(p.mono() - c.start)
 		}
 		c.plan.Succeeded(1, time.Time{})
+		ok = true
 		return nil
 	}
 	final := true
 	if err != nil {
 		final = p.final(ctx, err)
-		if (final || !c.plan.More()) && c.phase.CompareAndSwap(phaseFirst, phaseOver) {
-			// Failed before any hedge, and no hedge may follow.
+		if final && c.phase.CompareAndSwap(phaseFirst, phaseOver) {
+			// A fatal failure (or the caller's cancellation) before any
+			// hedge: nothing to cancel, nothing to wait for.
 			c.end()
+			ok = true
 			return err
 		}
 	}
-	return c.join(err, final)
+	err = c.join(err, final)
+	ok = true
+	return err
 }
 
 // mono returns the time on the policy's clock as an offset from epoch.
@@ -272,8 +278,7 @@ func (c *call) launch(err error) {
 	n := c.plan.attempts
 	c.mu.Unlock()
 
-	delay, _ := c.p.Delay()
-	ok := c.p.spend(time.Time{}, n, delay, err)
+	ok := c.spend(n, err)
 
 	c.mu.Lock()
 	if !ok {
@@ -297,19 +302,40 @@ func (c *call) launch(err error) {
 	go c.runHedge(actx, n, fork)
 }
 
+// spend asks the budget for hedge n and tells the observers, both user
+// code: a panic there is recorded as the call's, to be raised again in the
+// caller's goroutine, rather than crash a timer's goroutine.
+func (c *call) spend(n int, err error) (ok bool) {
+	defer func() {
+		if !ok {
+			if v := recover(); v != nil {
+				c.p.panics.Add(1)
+				c.mu.Lock()
+				if h := c.h; !h.decided {
+					h.decided, h.panicked, h.panicVal = true, true, v
+				}
+				c.mu.Unlock()
+			}
+		}
+	}()
+	delay, _ := c.p.Delay()
+	return c.p.spend(time.Time{}, n, delay, err)
+}
+
 // runHedge runs attempt n, a hedge, and reports its outcome.
 func (c *call) runHedge(ctx context.Context, n int, fork rampart.Next) {
 	ok := false
 	defer func() {
-		if !ok {
+		if !ok { // the attempt or the classifier panicked
 			v := recover()
 			c.p.panics.Add(1)
-			c.ended(n, nil, &panicValue{v: v, stack: debug.Stack()})
+			c.judged(n, nil, &panicValue{v: v, stack: debug.Stack()}, true)
 		}
 	}()
 	err := fork.Run(ctx)
+	final := c.p.final(c.parent, err)
 	ok = true
-	c.ended(n, err, nil)
+	c.judged(n, err, nil, final)
 }
 
 type panicValue struct {
@@ -317,16 +343,8 @@ type panicValue struct {
 	stack []byte
 }
 
-// ended records the outcome of attempt n: err, or a panic.
-func (c *call) ended(n int, err error, pv *panicValue) {
-	final := true
-	if pv == nil {
-		final = c.p.final(c.parent, err) // user code: outside the lock
-	}
-	c.judged(n, err, pv, final)
-}
-
-// judged is ended once err is judged.
+// judged records the outcome of attempt n, err judged final or not, or its
+// panic.
 func (c *call) judged(n int, err error, pv *panicValue, final bool) {
 	c.mu.Lock()
 	h := c.h
@@ -418,24 +436,30 @@ func (c *call) join(err error, final bool) error {
 	return h.err
 }
 
-// firstPanicked runs, without recovering, while a panic of the first
-// attempt unwinds: it cancels the hedges and waits for them, so the panic
-// goes on up with no goroutine left behind.
-func (c *call) firstPanicked() {
-	c.p.panics.Add(1)
-	if c.phase.CompareAndSwap(phaseFirst, phaseOver) {
+// abort runs, without recovering, while a panic unwinds Execute (from the
+// first attempt, or from a classifier, budget or observer called on the
+// caller's goroutine): it cancels the hedges and waits for them, so the
+// panic goes on up with no attempt left running. It is safe in every
+// state of the call, including one that had already ended.
+func (c *call) abort() {
+	if c.phase.CompareAndSwap(phaseFirst, phaseOver) || c.phase.Load() == phaseOver {
+		c.p.panics.Add(1)
 		c.end()
 		return
 	}
 	c.mu.Lock()
 	c.hedgingLocked()
 	h := c.h
-	h.running--
-	h.firstDone = true
+	if !h.panicked { // else a hedge's panic, counted, raised again by join
+		c.p.panics.Add(1)
+	}
+	if !h.firstDone {
+		h.running--
+		h.firstDone = true
+	}
 	h.decided = true
 	c.settleLocked()
 	c.mu.Unlock()
-	h.cancel()
 	<-h.idle
 	c.end()
 }

@@ -441,3 +441,102 @@ func TestConfigValidation(t *testing.T) {
 		t.Errorf("the largest delay: %v", err)
 	}
 }
+
+func TestPanickingCallbacksAreRaisedInTheCallerWithNothingLeftRunning(t *testing.T) {
+	cases := map[string]func(*hedge.Config){
+		"classifier": func(c *hedge.Config) {
+			c.Classifier = func(ctx context.Context, err error) rampart.Outcome {
+				if rampart.AttemptFrom(ctx).Number == 1 && err != nil {
+					panic("callback broke")
+				}
+				return rampart.Classify(ctx, err)
+			}
+		},
+		"non-fatal": func(c *hedge.Config) { c.NonFatal = func(error) bool { panic("callback broke") } },
+		"observer": func(c *hedge.Config) {
+			c.Observers = []rampart.Observer{rampart.ObserverFunc(func(rampart.Event) { panic("callback broke") })}
+		},
+	}
+	for name, set := range cases {
+		t.Run(name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				c := hedge.Config{Delay: time.Millisecond, DisableBudget: true}
+				set(&c)
+				p := mustNew(t, c)
+				var tr tracker
+				got := func() (v any) {
+					defer func() { v = recover() }()
+					_ = p.Do(t.Context(), func(ctx context.Context) error {
+						defer tr.enter()()
+						if rampart.AttemptFrom(ctx).Hedge {
+							return errBoom // judged on the hedge's goroutine
+						}
+						_ = wait(ctx, 5*time.Millisecond)
+						return errBoom
+					})
+					return nil
+				}()
+				if got != "callback broke" {
+					t.Fatalf("recovered %v", got)
+				}
+				if tr.running.Load() != 0 {
+					t.Fatal("an attempt outlived the panic")
+				}
+			})
+		})
+	}
+}
+
+func TestNonFatalAndClassifierAreHonoured(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		errRetryable := errors.New("retryable")
+		p := mustNew(t, hedge.Config{
+			Delay: time.Hour, MaxHedges: 3, DisableBudget: true,
+			NonFatal: func(err error) bool { return errors.Is(err, errRetryable) },
+		})
+		var n atomic.Int32
+		err := p.Do(t.Context(), func(ctx context.Context) error {
+			if n.Add(1) == 1 {
+				return errRetryable
+			}
+			return errBoom // fatal under this NonFatal
+		})
+		if !errors.Is(err, errBoom) || n.Load() != 2 {
+			t.Fatalf("err %v after %d attempts; want errBoom after 2", err, n.Load())
+		}
+		// A classifier that calls an error a success ends the call with it.
+		p = mustNew(t, hedge.Config{
+			Delay: time.Hour, DisableBudget: true,
+			Classifier: func(context.Context, error) rampart.Outcome { return rampart.Success },
+		})
+		n.Store(0)
+		if err := p.Do(t.Context(), func(context.Context) error { n.Add(1); return errBoom }); !errors.Is(err, errBoom) || n.Load() != 1 {
+			t.Fatalf("err %v after %d attempts; want errBoom after 1", err, n.Load())
+		}
+	})
+}
+
+func TestCallDrivesTheDecisionsWithoutExecute(t *testing.T) {
+	b, _ := retry.NewTokenBucket(retry.TokenBucketConfig{MaxTokens: 4})
+	p := mustNew(t, hedge.Config{Delay: 10 * time.Millisecond, MaxHedges: 2, Budget: b})
+	now := time.Unix(0, 0)
+	c := p.Begin()
+	if !c.More() || !c.Hedge(now, 10*time.Millisecond, nil) || c.Attempts() != 2 {
+		t.Fatalf("first hedge refused: %+v", p.Snapshot())
+	}
+	if c.Final(context.Background(), errBoom) {
+		t.Fatal("errBoom judged fatal")
+	}
+	if c.Final(context.Background(), rampart.Permanent(errBoom)) == false {
+		t.Fatal("a permanent error judged non-fatal")
+	}
+	// Two tokens spent (the hedge, the non-fatal failure): the bucket is
+	// at its threshold and refuses the next hedge.
+	if c.Hedge(now, 10*time.Millisecond, errBoom) || c.More() {
+		t.Fatal("the budget did not refuse")
+	}
+	c.Succeeded(2, now)
+	if s := p.Snapshot(); s.Hedges != 1 || s.Won != 1 || s.BudgetRefused != 1 {
+		t.Fatalf("snapshot %+v", s)
+	}
+}
