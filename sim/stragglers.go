@@ -1,7 +1,6 @@
 package sim
 
 import (
-	"container/heap"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -246,22 +245,51 @@ type sEvent struct {
 	att  *sAttempt
 }
 
+// sAgenda is a binary min-heap of events ordered by (at, seq), typed so
+// that scheduling an event boxes nothing.
 type sAgenda []sEvent
 
-func (h sAgenda) Len() int { return len(h) }
-func (h sAgenda) Less(i, j int) bool {
+func (h sAgenda) less(i, j int) bool {
 	if h[i].at != h[j].at {
 		return h[i].at < h[j].at
 	}
 	return h[i].seq < h[j].seq
 }
-func (h sAgenda) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *sAgenda) Push(x any)   { *h = append(*h, x.(sEvent)) }
-func (h *sAgenda) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return e
+
+func (h *sAgenda) push(e sEvent) {
+	*h = append(*h, e)
+	s := *h
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if !s.less(i, p) {
+			break
+		}
+		s[i], s[p] = s[p], s[i]
+		i = p
+	}
+}
+
+func (h *sAgenda) pop() sEvent {
+	s := *h
+	top, n := s[0], len(s)-1
+	s[0], s[n] = s[n], sEvent{}
+	s = s[:n]
+	for i := 0; ; {
+		m, l := i, 2*i+1
+		if l < n && s.less(l, m) {
+			m = l
+		}
+		if r := l + 1; r < n && s.less(r, m) {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		s[i], s[m] = s[m], s[i]
+		i = m
+	}
+	*h = s
+	return top
 }
 
 type sClient struct {
@@ -354,8 +382,13 @@ func (e *stragglerEngine) init(p StragglerPolicy) error {
 func (e *stragglerEngine) schedule(ev sEvent) {
 	e.seq++
 	ev.seq = e.seq
-	heap.Push(&e.agenda, ev)
+	e.agenda.push(ev)
 }
+
+// time returns the simulated time, as the policies' events are stamped.
+// The policies read no clock of their own here: the engine passes the time
+// to every decision, so its clock is never moved.
+func (e *stragglerEngine) time() time.Time { return epoch.Add(time.Duration(e.now)) }
 
 func (e *stragglerEngine) nextArrival(cl int32) {
 	at := e.now + int64(e.clients[cl].arrival.ExpFloat64()*e.gap)
@@ -365,12 +398,9 @@ func (e *stragglerEngine) nextArrival(cl int32) {
 }
 
 func (e *stragglerEngine) run() {
-	for e.agenda.Len() > 0 {
-		ev := heap.Pop(&e.agenda).(sEvent)
-		if ev.at != e.now {
-			e.now = ev.at
-			e.clock.Set(epoch.Add(time.Duration(e.now)))
-		}
+	for len(e.agenda) > 0 {
+		ev := e.agenda.pop()
+		e.now = ev.at
 		switch ev.kind {
 		case sArrival:
 			e.nextArrival(ev.cl)
@@ -411,7 +441,7 @@ func (e *stragglerEngine) armHedge(r *sRequest) {
 
 func (e *stragglerEngine) hedge(r *sRequest) {
 	d, _ := r.cl.hedge.Delay()
-	if !r.call.Hedge(e.clock.Now(), d, nil) {
+	if !r.call.Hedge(e.time(), d, nil) {
 		return
 	}
 	e.send(r, r.atts[len(r.atts)-1].replica)
@@ -485,7 +515,7 @@ func (e *stragglerEngine) done(a *sAttempt) {
 			// As Execute does: the first attempt's time, until it answered
 			// or lost, and one success for the budget.
 			p.Observe(time.Duration(lat))
-			r.call.Succeeded(a.n, e.clock.Now())
+			r.call.Succeeded(a.n, e.time())
 		}
 	}
 	for rep.busy < e.sc.Workers && len(rep.queue) > 0 {
