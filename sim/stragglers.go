@@ -434,7 +434,7 @@ func (e *stragglerEngine) armHedge(r *sRequest) {
 	if p == nil || !r.call.More() {
 		return
 	}
-	if d, ok := p.Delay(); ok {
+	if d, ok := p.Delay(); ok && int64(d) < math.MaxInt64-e.now { // a delay past the end of time never fires
 		e.schedule(sEvent{at: e.now + int64(d), kind: sHedge, req: r})
 	}
 }

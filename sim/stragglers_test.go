@@ -99,3 +99,15 @@ func TestStragglerScenarioValidation(t *testing.T) {
 		t.Error("an invalid hedge config ran")
 	}
 }
+
+func TestStragglersHugeDelayNeverHedges(t *testing.T) {
+	sc := sim.Stragglers()
+	sc.Duration = time.Second
+	s, err := sim.RunStragglers(sc, sim.StragglerPolicy{Name: "huge", Hedge: &hedge.Config{Delay: time.Duration(1<<63 - 1)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Hedges != 0 || s.Attempts != s.Requests {
+		t.Fatalf("%+v: a delay of 292 years hedged", s)
+	}
+}
