@@ -59,7 +59,7 @@ type Config struct {
 	Quantile float64 `json:"quantile,omitempty"`
 
 	// MinSamples is how many latencies the policy needs before it trusts
-	// its quantile. Default 100.
+	// its quantile, at most Window. Default 100 (or Window if smaller).
 	MinSamples int `json:"min_samples,omitempty"`
 
 	// Window is how many recent latencies the quantile is taken over: the
@@ -138,17 +138,19 @@ func (c Config) validate() (Config, error) {
 	if c.Quantile == 0 && c.Delay == 0 {
 		c.Quantile = DefaultQuantile
 	}
-	if c.MinSamples < 0 || c.MinSamples > MaxWindow {
-		return c, config.Errorf(pkg, "MinSamples", "must be in [1, %d], got %d", MaxWindow, c.MinSamples)
-	}
-	if c.MinSamples == 0 {
-		c.MinSamples = DefaultMinSamples
-	}
 	if c.Window < 0 || c.Window > MaxWindow {
 		return c, config.Errorf(pkg, "Window", "must be in [1, %d], got %d", MaxWindow, c.Window)
 	}
 	if c.Window == 0 {
 		c.Window = DefaultWindow
+	}
+	if c.MinSamples < 0 || c.MinSamples > c.Window {
+		// The estimate holds at least Window samples once warm, so a
+		// larger minimum would switch it off at every turn of the window.
+		return c, config.Errorf(pkg, "MinSamples", "must be in [1, Window (%d)], got %d", c.Window, c.MinSamples)
+	}
+	if c.MinSamples == 0 {
+		c.MinSamples = min(DefaultMinSamples, c.Window)
 	}
 	if c.MaxHedges < 0 || c.MaxHedges > MaxMaxHedges {
 		return c, config.Errorf(pkg, "MaxHedges", "must be in [1, %d], got %d", MaxMaxHedges, c.MaxHedges)

@@ -423,6 +423,7 @@ func TestConfigValidation(t *testing.T) {
 		{"Quantile", hedge.Config{Quantile: 1}},
 		{"Quantile", hedge.Config{Quantile: -0.5}},
 		{"MinSamples", hedge.Config{MinSamples: -1}},
+		{"MinSamples", hedge.Config{MinSamples: 11, Window: 10}},
 		{"Window", hedge.Config{Window: math.MaxInt}},
 		{"MaxHedges", hedge.Config{MaxHedges: -1}},
 		{"MaxHedges", hedge.Config{MaxHedges: 17}},
