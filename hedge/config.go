@@ -75,8 +75,9 @@ type Config struct {
 	// at once (as gRPC's nonFatalStatusCodes do) while the others keep
 	// running. A fatal failure ends the call: the other attempts are
 	// cancelled and the failure is returned. Nil means every failure is
-	// non-fatal except a [rampart.Permanent] one and a rejection
-	// ([rampart.ErrRejected]).
+	// non-fatal except a [rampart.Permanent] one, a rejection
+	// ([rampart.ErrRejected]) and a missing function or policy
+	// ([rampart.ErrNilFunc], [rampart.ErrNilPolicy]).
 	NonFatal func(err error) bool `json:"-"`
 
 	// Classifier judges each attempt's error: a success (or an ignored
@@ -187,7 +188,8 @@ func (c Config) validate() (Config, error) {
 
 // nonFatal is the default [Config.NonFatal].
 func nonFatal(err error) bool {
-	return !rampart.IsPermanent(err) && !errors.Is(err, rampart.ErrRejected)
+	return !rampart.IsPermanent(err) && !errors.Is(err, rampart.ErrRejected) &&
+		!errors.Is(err, rampart.ErrNilFunc) && !errors.Is(err, rampart.ErrNilPolicy)
 }
 
 // judge says what an attempt's error means for the call: final (an answer

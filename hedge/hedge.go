@@ -124,7 +124,7 @@ func (p *Policy) Snapshot() Snapshot {
 // call starts, [Call.Hedge] when the delay has passed (or a non-fatal
 // failure came back) with no answer yet, [Call.Final] on each attempt's
 // outcome, [Call.Succeeded] when the call ends with an answer. Execute makes
-// the same decisions through the same methods. A Call is used by one
+// the same decisions through the same code. A Call is used by one
 // goroutine at a time.
 type Call struct {
 	p        *Policy

@@ -541,3 +541,13 @@ func TestCallDrivesTheDecisionsWithoutExecute(t *testing.T) {
 		t.Fatalf("snapshot %+v", s)
 	}
 }
+
+func TestNilFunctionIsNotHedged(t *testing.T) {
+	p := mustNew(t, hedge.Config{Delay: time.Hour, MaxHedges: 3, DisableBudget: true})
+	if err := p.Do(context.Background(), nil); !errors.Is(err, rampart.ErrNilFunc) {
+		t.Fatalf("err %v", err)
+	}
+	if s := p.Snapshot(); s.Hedges != 0 {
+		t.Fatalf("a nil function was hedged %d times", s.Hedges)
+	}
+}
