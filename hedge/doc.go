@@ -61,6 +61,17 @@
 // behind.) A panic in an attempt cancels the others, waits for them, and is
 // raised again in the caller's goroutine.
 //
+// # In a pipeline
+//
+// Put the hedge inside the retry policy and outside the circuit breaker and
+// the per-attempt timeout:
+//
+//	fallback → overall timeout → retry → hedge → circuit breaker → per-attempt timeout → call
+//
+// so every hedged attempt asks the breaker and gets its own timeout, a
+// retry follows a call whose attempts all failed, and the two share one
+// budget ([Config.Budget] set to the retry policy's [retry.Policy.Budget]).
+//
 // # Events and counters
 //
 // Observers receive [rampart.EventHedge] (a hedge started, with its delay
