@@ -93,8 +93,10 @@ type Config struct {
 	// (OnFailure): an attempt slower than the delay did not answer in
 	// time. A call that succeeds counts one OnSuccess. So with a
 	// [retry.TokenBucket] hedges stop once the whole destination slows
-	// down, and resume as successes earn tokens back. Nil means a token
-	// bucket of the policy's own, configured by BudgetConfig.
+	// down, and resume as successes earn tokens back. (Shared with a retry
+	// policy around this one, a successful call is counted by both, so it
+	// earns twice the bucket's TokenRatio.) Nil means a token bucket of
+	// the policy's own, configured by BudgetConfig.
 	Budget retry.Budget `json:"-"`
 
 	// BudgetConfig configures the policy's own token bucket when Budget is
