@@ -84,7 +84,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if o.list {
 		return listSim(stdout)
 	}
-	if len(names) == 1 && names[0] == stragglersName && o.scenarioFile == "" {
+	if isStragglers(o, names) {
 		return runStragglers(o, stdout)
 	}
 	sc, err := o.scenario(names)

@@ -14,6 +14,18 @@ import (
 // (package sim's RunStragglers) instead of a storm scenario.
 const stragglersName = "stragglers"
 
+// isStragglers reports whether the command line names the straggler
+// experiment, by position or with -scenario.
+func isStragglers(o simOptions, names []string) bool {
+	switch {
+	case o.scenarioFile == "" && len(names) == 1:
+		return names[0] == stragglersName
+	case o.scenarioFile == stragglersName && len(names) == 0:
+		return true
+	}
+	return false
+}
+
 // runStragglers is rampart sim stragglers: the hedging experiment, every
 // built-in hedging policy side by side (or those named by -policy). The
 // storm's -clients, -seed, -rate and -duration apply; -svg does not.

@@ -38,6 +38,9 @@ func TestSimStragglersTableAndPolicyChoice(t *testing.T) {
 	if !strings.Contains(out, "p99.9") || !strings.Contains(out, "p95") || strings.Contains(out, "fixed-10ms") {
 		t.Fatalf("table:\n%s", out)
 	}
+	if out, err := simRun(t, "-duration", "1s", "-scenario", "stragglers"); err != nil || !strings.Contains(out, "fixed-10ms") {
+		t.Fatalf("-scenario stragglers: %v\n%s", err, out)
+	}
 	if _, err := simRun(t, "-policy", "naive", "stragglers"); !errors.Is(err, errUsage) {
 		t.Fatalf("unknown policy: %v", err)
 	}
