@@ -144,16 +144,18 @@ func (c *call) Err() error {
 // makes the channel and arms the hedge timer: the attempt is about to wait.
 func (c *call) Done() <-chan struct{} {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.done != nil {
+		defer c.mu.Unlock()
 		return c.done
 	}
-	c.done = make(chan struct{})
+	done := make(chan struct{})
+	c.done = done
 	c.asked.Store(true)
 	if c.closed || c.over.Load() || c.parent.Err() != nil {
 		c.closed = true
-		close(c.done)
-		return c.done
+		close(done)
+		c.mu.Unlock()
+		return done
 	}
 	if c.phase.Load() == phaseFirst {
 		if d, ok := c.p.Delay(); ok {
@@ -163,10 +165,20 @@ func (c *call) Done() <-chan struct{} {
 			c.armLocked(d)
 		}
 	}
+	c.mu.Unlock()
 	if c.parent.Done() != nil {
-		c.stopParent = context.AfterFunc(c.parent, c.parentDone)
+		// Registered outside the lock, so no code of the parent's (its
+		// AfterFunc method, if it has one) runs under it.
+		stop := context.AfterFunc(c.parent, c.parentDone)
+		c.mu.Lock()
+		if c.closed {
+			stop()
+		} else {
+			c.stopParent = stop
+		}
+		c.mu.Unlock()
 	}
-	return c.done
+	return done
 }
 
 func (c *call) parentDone() {
