@@ -196,8 +196,8 @@ type StragglerSummary struct {
 	// quarter of the remaining time to the end of the run: the p99 of
 	// latency and the extra attempts, so a run that stays overloaded
 	// after its trigger is gone shows.
-	P99AfterSlowdownMs       float64 `json:"p99_after_slowdown_ms"`
-	ExtraAttemptsAfterSlowdn float64 `json:"extra_attempts_after_slowdown"`
+	P99AfterSlowdownMs         float64 `json:"p99_after_slowdown_ms"`
+	ExtraAttemptsAfterSlowdown float64 `json:"extra_attempts_after_slowdown"`
 }
 
 // RunStragglers runs the straggler scenario s under policy p. The same
@@ -538,7 +538,7 @@ func (e *stragglerEngine) summary(policy string) StragglerSummary {
 		s.ExtraAttempts = float64(e.attempts)/float64(e.requests) - 1
 	}
 	if e.afterReq > 0 {
-		s.ExtraAttemptsAfterSlowdn = float64(e.afterAtt)/float64(e.afterReq) - 1
+		s.ExtraAttemptsAfterSlowdown = float64(e.afterAtt)/float64(e.afterReq) - 1
 	}
 	for _, c := range e.clients {
 		if c.hedge != nil {

@@ -15,7 +15,7 @@ func runStragglers(t *testing.T, sc sim.StragglerScenario, p sim.StragglerPolicy
 		t.Fatal(err)
 	}
 	t.Logf("%s: p99.9 %.1fms, p99 %.1fms, extra attempts %.1f%%, refused %d, p99 after slowdown %.1fms, extra after %.1f%%",
-		p.Name, s.P999ms, s.P99ms, 100*s.ExtraAttempts, s.BudgetRefused, s.P99AfterSlowdownMs, 100*s.ExtraAttemptsAfterSlowdn)
+		p.Name, s.P999ms, s.P99ms, 100*s.ExtraAttempts, s.BudgetRefused, s.P99AfterSlowdownMs, 100*s.ExtraAttemptsAfterSlowdown)
 	return s
 }
 
@@ -63,14 +63,14 @@ func TestStragglersBudgetPreventsMetastability(t *testing.T) {
 	bad := runStragglers(t, sc, sim.StragglerPolicy{Name: "fixed-no-budget", Hedge: &unbounded})
 	good := runStragglers(t, sc, sim.StragglerPolicy{Name: "fixed", Hedge: &fixed})
 	p95 := runStragglers(t, sc, sim.StragglerPolicy{Name: "p95", Hedge: &hedge.Config{}})
-	if bad.P99AfterSlowdownMs < 1000 || bad.ExtraAttemptsAfterSlowdn < 0.5 {
+	if bad.P99AfterSlowdownMs < 1000 || bad.ExtraAttemptsAfterSlowdown < 0.5 {
 		t.Fatalf("without a budget the run recovered (p99 after %.1fms, extra %.2f): the scenario does not test the budget",
-			bad.P99AfterSlowdownMs, bad.ExtraAttemptsAfterSlowdn)
+			bad.P99AfterSlowdownMs, bad.ExtraAttemptsAfterSlowdown)
 	}
 	for _, s := range []sim.StragglerSummary{good, p95} {
-		if s.P99AfterSlowdownMs > 50 || s.ExtraAttemptsAfterSlowdn > 0.1 || s.BudgetRefused == 0 {
+		if s.P99AfterSlowdownMs > 50 || s.ExtraAttemptsAfterSlowdown > 0.1 || s.BudgetRefused == 0 {
 			t.Errorf("%s: p99 after the slowdown %.1fms, extra attempts %.2f, %d refused; want recovered, ≤ 10%% extra, refusals",
-				s.Policy, s.P99AfterSlowdownMs, s.ExtraAttemptsAfterSlowdn, s.BudgetRefused)
+				s.Policy, s.P99AfterSlowdownMs, s.ExtraAttemptsAfterSlowdown, s.BudgetRefused)
 		}
 	}
 }
