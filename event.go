@@ -34,6 +34,13 @@ const (
 	// EventPanic: the protected function panicked with Err wrapping
 	// [ErrPanic]; the policy released what it held and re-raised it.
 	EventPanic
+	// EventHedge: a hedging policy started attempt Attempt while earlier
+	// ones still ran, Delay after the previous one, for Reason ("delay",
+	// or "failure" when a non-fatal failure Err let it start at once).
+	EventHedge
+	// EventHedgeWon: attempt Attempt, a hedge, answered first; the
+	// others were cancelled.
+	EventHedgeWon
 )
 
 var eventKindNames = [...]string{
@@ -45,6 +52,8 @@ var eventKindNames = [...]string{
 	EventFallbackUsed:     "fallback_used",
 	EventTimeout:          "timeout",
 	EventPanic:            "panic",
+	EventHedge:            "hedge",
+	EventHedgeWon:         "hedge_won",
 }
 
 // String returns the kind's name in snake case, e.g. "state_change".
@@ -101,7 +110,7 @@ func Emit(observers []Observer, e Event) {
 // SlogObserver returns an [Observer] that writes each event as a structured
 // log record to l (nil means [slog.Default]): state changes, rejections,
 // exhausted retries and budgets, timeouts and panics at Warn, retries and
-// fallbacks at Info.
+// fallbacks and hedges at Info.
 func SlogObserver(l *slog.Logger) Observer {
 	return slogObserver{l: l}
 }
@@ -115,7 +124,7 @@ func (o slogObserver) Observe(e Event) {
 	}
 	level := slog.LevelWarn
 	switch e.Kind {
-	case EventRetryScheduled, EventFallbackUsed:
+	case EventRetryScheduled, EventFallbackUsed, EventHedge, EventHedgeWon:
 		level = slog.LevelInfo
 	}
 	ctx := context.Background()

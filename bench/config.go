@@ -45,6 +45,12 @@ const (
 	Rate = 1e9
 	// Burst is the number of calls a limiter lets through at once.
 	Burst = 1000
+
+	// HedgeDelay is how long an attempt runs before a hedge starts: long,
+	// so the Hedge benchmarks measure calls that answer before it.
+	HedgeDelay = time.Second
+	// MaxHedges is the most hedges a call may start.
+	MaxHedges = 1
 )
 
 // Call runs fn under one library's configured policy, written the way that

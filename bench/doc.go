@@ -16,6 +16,8 @@
 //   - Pipeline: fallback + retry + breaker + per-attempt timeout, success
 //     path.
 //   - RateLimit: the limiter's decision on a call it lets through.
+//   - Hedge: a hedging policy whose first attempt answers before the
+//     delay, so no hedge fires.
 //
 // # Fairness
 //

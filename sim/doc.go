@@ -68,4 +68,15 @@
 //
 // The command rampart sim (package cmd/rampart) runs scenarios from the
 // terminal, prints a table or JSON, and draws an SVG chart with [WriteSVG].
+//
+// # Stragglers
+//
+// [RunStragglers] is a second, smaller model for hedged requests: requests
+// spread at random over replicas, each of which is 10× slower 1% of the
+// time, and clients running package hedge's decisions ([hedge.Call]) in
+// virtual time. [Stragglers] is the built-in experiment and
+// [StragglerPolicies] its policies (no hedging, a fixed 10ms delay, the
+// p95); rampart sim -compare stragglers runs them and reports p99.9 as
+// p999_ms. A whole-service slowdown ([StragglerScenario].Slowdown) shows
+// the retry budget keeping hedging from doubling the load.
 package sim

@@ -88,6 +88,9 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	if o.list {
 		return listSim(stdout)
 	}
+	if isStragglers(o, names) {
+		return runStragglers(o, stdout)
+	}
 	sc, err := o.scenario(names)
 	if err != nil {
 		return err
@@ -312,6 +315,7 @@ func listSim(w io.Writer) error {
 	for _, s := range sim.Scenarios() {
 		fmt.Fprintf(w, "  %-15s %s\n", s.Name, s.Description)
 	}
+	fmt.Fprintf(w, "  %-15s %s\n", stragglersName, "hedged requests against replicas that are 10× slower 1% of the time (own policies: none, fixed-10ms, p95)")
 	fmt.Fprintln(w, "policies:")
 	for _, p := range sim.Policies() {
 		fmt.Fprintf(w, "  %s\n", p.Name)
