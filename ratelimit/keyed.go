@@ -159,7 +159,7 @@ func (k *Keyed) now() int64 {
 // AllowKey reports whether key may make a call now, and if so takes its
 // token. When not, retryAfter is how long until key's next token is due.
 func (k *Keyed) AllowKey(key string) (ok bool, retryAfter time.Duration) {
-	return k.allow(key, k.now(), 1)
+	return k.allow(key, k.now(), 1, true)
 }
 
 // AllowKeyAt is AllowKey at time t, a time the caller has already read.
@@ -179,10 +179,12 @@ func (k *Keyed) AllowKeyN(key string, t time.Time, n int) (ok bool, retryAfter t
 		k.refused(now, 0)
 		return false, 0
 	}
-	return k.allow(key, now, int64(n))
+	return k.allow(key, now, int64(n), false)
 }
 
-func (k *Keyed) allow(key string, now, n int64) (bool, time.Duration) {
+// allow decides for key at now; fresh says now came from the limiter's clock,
+// which may be read again.
+func (k *Keyed) allow(key string, now, n int64, fresh bool) (bool, time.Duration) {
 	sh := &k.shards[maphash.String(k.seed, key)&k.mask]
 	sh.mu.Lock()
 	sh.prune(now, pruneSteps)
@@ -193,6 +195,13 @@ func (k *Keyed) allow(key string, now, n int64) (bool, time.Duration) {
 		sh.toFront(e)
 	}
 	next := max(e.tat, now) + n*k.p.interval
+	if wait := next - now - k.p.limit; wait > 0 && fresh {
+		// The time was read before the lock was taken and may have gone
+		// stale waiting for it (see Limiter.Allow): judge the refusal
+		// again at a fresh reading.
+		now = max(now, k.now())
+		next = max(e.tat, now) + n*k.p.interval
+	}
 	if wait := next - now - k.p.limit; wait > 0 {
 		sh.mu.Unlock()
 		k.refused(now, wait)

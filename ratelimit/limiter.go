@@ -88,6 +88,19 @@ func clampTime(t int64) int64 { return min(max(t, -(1<<62)), 1<<62) }
 // reads the limiter's clock; [Limiter.AllowAt] takes a time the caller
 // already has and costs a fraction of that.
 func (l *Limiter) Allow() bool {
+	if l.take(l.now(), 1) {
+		return true
+	}
+	return l.takeFresh()
+}
+
+// takeFresh judges a refused call again at a fresh reading of the clock,
+// and counts the refusal if it stands. The first reading may have gone
+// stale while the goroutine was descheduled between it and the decision: a
+// stale time is judged strictly (as of that time), so a limiter whose
+// Burst/Rate is shorter than the delay would refuse a call it should let
+// through. Only refusals pay for the second reading.
+func (l *Limiter) takeFresh() bool {
 	now := l.now()
 	if l.take(now, 1) {
 		return true
@@ -172,9 +185,7 @@ func (l *Limiter) Do(ctx context.Context, fn func(context.Context) error) error 
 // next token is due. A rejection allocates nothing.
 func (l *Limiter) Execute(ctx context.Context, next rampart.Next) error {
 	if l.maxWait == 0 {
-		now := l.now()
-		if !l.take(now, 1) {
-			l.refused(now, 1)
+		if !l.take(l.now(), 1) && !l.takeFresh() {
 			return l.limited
 		}
 		return next.Run(ctx)
@@ -214,6 +225,12 @@ func (l *Limiter) waitN(ctx context.Context, n int, limit int64) error {
 		l.refused(now, int64(n))
 		return &LimitedError{Name: l.name, after: time.Duration(r.at - now)}
 	}
+	if r.at <= now {
+		return nil
+	}
+	// Measured from a fresh reading, so that time spent since the first
+	// does not lengthen the sleep.
+	now = l.now()
 	d := time.Duration(r.at - now)
 	if d <= 0 {
 		return nil
