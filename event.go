@@ -34,6 +34,10 @@ const (
 	// EventPanic: the protected function panicked with Err wrapping
 	// [ErrPanic]; the policy released what it held and re-raised it.
 	EventPanic
+	// EventInjected: a chaos policy injected a fault, an outcome, latency
+	// or a behaviour into a call. Reason names which ("fault", "outcome",
+	// "latency", "behavior"); Delay is the latency, Err the fault.
+	EventInjected
 )
 
 var eventKindNames = [...]string{
@@ -45,6 +49,7 @@ var eventKindNames = [...]string{
 	EventFallbackUsed:     "fallback_used",
 	EventTimeout:          "timeout",
 	EventPanic:            "panic",
+	EventInjected:         "injected",
 }
 
 // String returns the kind's name in snake case, e.g. "state_change".
@@ -100,8 +105,8 @@ func Emit(observers []Observer, e Event) {
 
 // SlogObserver returns an [Observer] that writes each event as a structured
 // log record to l (nil means [slog.Default]): state changes, rejections,
-// exhausted retries and budgets, timeouts and panics at Warn, retries and
-// fallbacks at Info.
+// exhausted retries and budgets, timeouts and panics at Warn, retries,
+// fallbacks and chaos injections at Info.
 func SlogObserver(l *slog.Logger) Observer {
 	return slogObserver{l: l}
 }
@@ -115,7 +120,7 @@ func (o slogObserver) Observe(e Event) {
 	}
 	level := slog.LevelWarn
 	switch e.Kind {
-	case EventRetryScheduled, EventFallbackUsed:
+	case EventRetryScheduled, EventFallbackUsed, EventInjected:
 		level = slog.LevelInfo
 	}
 	ctx := context.Background()
