@@ -176,7 +176,9 @@ func TestLatencyOnAManualClock(t *testing.T) {
 	p := newPolicy(t, chaos.Config{Enabled: true, Rate: 1, Latency: time.Minute, Clock: clock})
 	done := make(chan error, 1)
 	var ran atomic.Bool
-	go func() { done <- p.Do(context.Background(), func(context.Context) error { ran.Store(true); return nil }) }()
+	go func() {
+		done <- p.Do(context.Background(), func(context.Context) error { ran.Store(true); return nil })
+	}()
 	for clock.Pending() == 0 {
 		runtime.Gosched() // until the latency's timer is set
 	}
