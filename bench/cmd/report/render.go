@@ -28,7 +28,10 @@ var Classes = []Class{
 		"The four together, outermost first, each configured as above with a 1 s per-attempt timeout; the call succeeds. " +
 			"Libraries that lack a part are composed the way their users do (see bench/pipeline.go)."},
 	{"RateLimit", "Rate limiter decision",
-		"The decision on a call the limiter lets through (rate 10⁹/s, far above what the loop reaches), then the call."},
+		"The decision on a call the limiter lets through (rate 10⁹/s, far above what the loop reaches), then the call. " +
+			"uber-go/ratelimit has no non-blocking form: its Take waits for the call's slot instead of refusing."},
+	{"ChaosDisabled", "Chaos injection, switched off",
+		"A call through a fault-injection policy that is switched off: the cost of leaving it in a production pipeline. No peer offers one."},
 }
 
 // Meta is what the report says about the run.
