@@ -78,9 +78,8 @@ const (
 // happens. (Refusing new keys instead would let anyone who can invent
 // keys lock every new client out.)
 type Keyed struct {
-	p         gcraParams
-	base      time.Time
-	clock     rampart.Clock
+	p gcraParams
+	origin
 	seed      maphash.Seed
 	mask      uint64
 	perShard  int
@@ -135,7 +134,7 @@ func NewKeyed(c KeyedConfig) (*Keyed, error) {
 	// About 64 keys a shard at least, so each shard's share stays useful.
 	n := 1 << (bits.Len(uint(min(max(c.MaxKeys/64, 1), maxShards))) - 1)
 	k := &Keyed{
-		p: p, base: rampart.Now(c.Clock), clock: c.Clock, seed: maphash.MakeSeed(),
+		p: p, origin: newOrigin(c.Clock), seed: maphash.MakeSeed(),
 		mask: uint64(n - 1), perShard: c.MaxKeys / n, shards: make([]shard, n),
 		name: c.Name, rate: c.Rate, mode: c.Mode, maxKeys: c.MaxKeys, observers: c.Observers,
 	}
@@ -148,13 +147,6 @@ func NewKeyed(c KeyedConfig) (*Keyed, error) {
 
 // Name returns the limiter's name.
 func (k *Keyed) Name() string { return k.name }
-
-func (k *Keyed) now() int64 {
-	if k.clock == nil {
-		return clampTime(int64(time.Since(k.base)))
-	}
-	return clampTime(int64(k.clock.Now().Sub(k.base)))
-}
 
 // AllowKey reports whether key may make a call now, and if so takes its
 // token. When not, retryAfter is how long until key's next token is due.
@@ -174,7 +166,7 @@ func (k *Keyed) AllowKeyN(key string, t time.Time, n int) (ok bool, retryAfter t
 	if n <= 0 {
 		return true, 0
 	}
-	now := clampTime(int64(t.Sub(k.base)))
+	now := k.at(t)
 	if int64(n) > k.p.burst {
 		k.refused(now, 0)
 		return false, 0
@@ -240,7 +232,7 @@ func (k *Keyed) refused(now, wait int64) {
 		return
 	}
 	rampart.Emit(k.observers, rampart.Event{
-		Kind: rampart.EventRejected, Policy: k.name, Time: k.base.Add(time.Duration(now)),
+		Kind: rampart.EventRejected, Policy: k.name, Time: k.time(now),
 		Reason: "rate_limited", Delay: time.Duration(wait),
 	})
 }

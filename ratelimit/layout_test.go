@@ -13,7 +13,7 @@ func TestLimiterHotLineLayout(t *testing.T) {
 	if off := unsafe.Offsetof(l.tat); off != 0 {
 		t.Fatalf("tat at offset %d, want 0", off)
 	}
-	if end := unsafe.Offsetof(l.clock) + unsafe.Sizeof(l.clock); end > 64 {
+	if end := unsafe.Offsetof(l.origin) + unsafe.Sizeof(l.origin); end > 64 {
 		t.Fatalf("hot fields end at byte %d, want within the first 64", end)
 	}
 	if size := unsafe.Sizeof(l); size%64 != 0 {

@@ -19,11 +19,10 @@ import (
 // through, a CAS. A refusal writes nothing.
 type Limiter struct {
 	// The line every decision reads: the state and what it is judged by.
-	tat      atomic.Int64  // theoretical arrival time, ns after base
-	interval int64         // 1/Rate in ns
-	limit    int64         // Burst × interval
-	base     time.Time     // origin of the limiter's int64 times
-	clock    rampart.Clock // nil: the real clock
+	tat      atomic.Int64 // theoretical arrival time, ns after base
+	interval int64        // 1/Rate in ns
+	limit    int64        // Burst × interval
+	origin                // the limiter's time
 
 	burst     int64
 	name      string
@@ -55,8 +54,8 @@ func New(c Config) (*Limiter, error) {
 	}
 	l := &Limiter{
 		interval: p.interval, limit: p.limit, burst: p.burst,
-		base: rampart.Now(c.Clock), clock: c.Clock,
-		name: c.Name, rate: c.Rate, mode: c.Mode, maxWait: int64(c.MaxWait),
+		origin: newOrigin(c.Clock),
+		name:   c.Name, rate: c.Rate, mode: c.Mode, maxWait: int64(c.MaxWait),
 		observers: c.Observers,
 	}
 	l.tat.Store(farPast)
@@ -66,23 +65,6 @@ func New(c Config) (*Limiter, error) {
 
 // Name returns the limiter's name.
 func (l *Limiter) Name() string { return l.name }
-
-// now returns the limiter's current time: nanoseconds since it was built.
-// With the real clock this is [time.Since], which reads only the monotonic
-// clock (and, in a testing/synctest bubble, the bubble's time).
-func (l *Limiter) now() int64 {
-	if l.clock == nil {
-		return clampTime(int64(time.Since(l.base)))
-	}
-	return clampTime(int64(l.clock.Now().Sub(l.base)))
-}
-
-// at converts a time passed by the caller into the limiter's time.
-func (l *Limiter) at(t time.Time) int64 { return clampTime(int64(t.Sub(l.base))) }
-
-// clampTime keeps a time within ±2^62 ns (±146 years) of the limiter's
-// origin, so that adding a span to it never overflows.
-func clampTime(t int64) int64 { return min(max(t, -(1<<62)), 1<<62) }
 
 // Allow reports whether a call may go now, and if so takes its token. It
 // reads the limiter's clock; [Limiter.AllowAt] takes a time the caller
@@ -167,7 +149,7 @@ func (l *Limiter) refused(now, n int64) {
 		d = time.Duration(l.wait(now, n))
 	}
 	rampart.Emit(l.observers, rampart.Event{
-		Kind: rampart.EventRejected, Policy: l.name, Time: l.base.Add(time.Duration(now)),
+		Kind: rampart.EventRejected, Policy: l.name, Time: l.time(now),
 		Reason: "rate_limited", Delay: d,
 	})
 }
