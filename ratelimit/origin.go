@@ -31,6 +31,7 @@ func (o *origin) at(t time.Time) int64 { return clampTime(int64(t.Sub(o.base))) 
 // time converts the limiter's time t back, for events.
 func (o *origin) time(t int64) time.Time { return o.base.Add(time.Duration(t)) }
 
-// clampTime keeps a time within ±2^62 ns (±146 years) of the limiter's
-// origin, so that adding a span to it never overflows.
-func clampTime(t int64) int64 { return min(max(t, -(1<<62)), 1<<62) }
+// clampTime keeps a time within ±2^60 ns (±36 years) of the limiter's
+// origin: with a limit and a reservation's wait of at most maxSpan each, a
+// state never passes 7×2^60, so no sum overflows.
+func clampTime(t int64) int64 { return min(max(t, -(1<<60)), 1<<60) }

@@ -213,3 +213,35 @@ func TestCancelNeverOverfillsTheBucket(t *testing.T) {
 		t.Fatal("want exactly one call once the first token is due")
 	}
 }
+
+// The slowest limiter the config allows, driven at the far end of its time
+// range: reservations pile up until they would wait longer than it can
+// represent, and no sum overflows on the way.
+func TestReservationsAtTheEdgesNeverOverflow(t *testing.T) {
+	const interval = 1 << 60 // ns: 36 years a token
+	l := newLimiter(t, ratelimit.Config{Rate: 1e9 / interval, Burst: 2})
+	for _, at := range []time.Time{time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		last := time.Duration(-1)
+		refused := false
+		for range 10 {
+			r := l.ReserveN(at, 2)
+			if !r.OK() {
+				refused = true
+				if r.Delay() <= 0 {
+					t.Fatalf("refused reservation says %v", r.Delay())
+				}
+				break
+			}
+			if r.Delay() < last {
+				t.Fatalf("delay went from %v to %v: an overflow", last, r.Delay())
+			}
+			last = r.Delay()
+		}
+		if !refused {
+			t.Fatal("10 reservations of two 36-year tokens all accepted")
+		}
+		if l.AllowN(at, 1) {
+			t.Fatal("a token let through with reservations queued for decades")
+		}
+	}
+}
