@@ -245,3 +245,30 @@ func TestReservationsAtTheEdgesNeverOverflow(t *testing.T) {
 		}
 	}
 }
+
+// In smooth mode, waiters that arrive together leave 1/Rate apart.
+func TestSmoothWaitersLeaveEvenlySpaced(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		l := newLimiter(t, ratelimit.Config{Rate: 10, Mode: ratelimit.Smooth})
+		time.Sleep(time.Hour) // idle: a smooth limiter banks nothing
+		start := time.Now()
+		done := make(chan time.Duration, 5)
+		for range 5 {
+			go func() {
+				if err := l.Wait(context.Background()); err != nil {
+					t.Error(err)
+				}
+				done <- time.Since(start)
+			}()
+		}
+		seen := map[time.Duration]bool{}
+		for range 5 {
+			seen[<-done] = true
+		}
+		for i := range 5 {
+			if at := time.Duration(i) * 100 * time.Millisecond; !seen[at] {
+				t.Fatalf("no waiter left at %v; left at %v", at, seen)
+			}
+		}
+	})
+}
