@@ -43,15 +43,19 @@
 // The default clock (Config.Clock nil) is [time.Since] from the limiter's
 // creation: it reads only the monotonic clock, one vDSO call, about half the
 // cost of [time.Now], and it follows a testing/synctest bubble's fake time.
-// On the 2-core development machine it costs 27–32 ns serially, so Allow
-// costs about 35–40 ns where AllowAt costs 8–12 ns (see the package
-// benchmarks). Cheaper sources were measured and rejected: runtime.nanotime
-// through linkname costs the same and ignores synctest's fake time; the
-// bubble-aware time.runtimeNano cannot be linked to; a coarse clock
-// refreshed by a background goroutine breaks the rule that no goroutine
-// outlives its call, and a stale reading lets a limiter run over its limit
-// by the staleness times the rate. A [rampart.ManualClock] works too, for
-// tests and simulations.
+// On the 2-core development machine, quiet, time.Since cost 31–33 ns and
+// time.Now 57–60 ns, where AllowAt cost 13–15 ns: so Allow costs the clock
+// read plus AllowAt, and the read, not the decision, is its floor (see
+// BenchmarkClock, BenchmarkAllow and BenchmarkAllowAt). Cheaper sources were
+// measured and rejected: runtime.nanotime through linkname cost 27–32 ns,
+// no real gain, and ignores synctest's fake time; the bubble-aware
+// time.runtimeNano cannot be linked to; a coarse clock refreshed by a
+// background goroutine breaks the rule that no goroutine outlives its call,
+// and a stale reading lets a limiter run over its limit by the staleness
+// times the rate. A refusal is judged again at a fresh reading, since a
+// goroutine descheduled between reading the clock and deciding holds a
+// stale time, which GCRA judges strictly. A [rampart.ManualClock] works
+// too, for tests and simulations.
 //
 // # Keyed limits
 //
