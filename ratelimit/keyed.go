@@ -64,7 +64,8 @@ const (
 // holds no information a new key would not, so it is dropped as idle: lazily,
 // a couple at a time by the calls that pass its shard, or all at once by
 // [Keyed.Prune]. A key is idle at most Burst/Rate after its last call.
-// Each key costs about 100 bytes, its string included when short.
+// Each key costs about 85 bytes (measured with 100 000 keys) beside its
+// string.
 //
 // # When full
 //
