@@ -14,9 +14,10 @@ import (
 // [New] and share it.
 //
 // Its whole state is one int64, the theoretical arrival time (TAT) of the
-// next call, updated by compare-and-swap and padded onto a cache line of its
-// own: a decision is a load, a comparison and, when the call is let
-// through, a CAS. A refusal writes nothing.
+// next call, updated by compare-and-swap. It sits on the limiter's first
+// cache line with the read-only fields a decision needs and nothing else
+// that is written: a decision is a load, a comparison and, when the call is
+// let through, a CAS. A refusal leaves the state alone.
 type Limiter struct {
 	// The line every decision reads: the state and what it is judged by.
 	tat      atomic.Int64 // theoretical arrival time, ns after base
