@@ -41,6 +41,10 @@ const (
 	// EventHedgeWon: attempt Attempt, a hedge, answered first; the
 	// others were cancelled.
 	EventHedgeWon
+	// EventInjected: a chaos policy injected a fault, an outcome, latency
+	// or a behaviour into a call. Reason names which ("fault", "outcome",
+	// "latency", "behavior"); Delay is the latency, Err the fault.
+	EventInjected
 )
 
 var eventKindNames = [...]string{
@@ -54,6 +58,7 @@ var eventKindNames = [...]string{
 	EventPanic:            "panic",
 	EventHedge:            "hedge",
 	EventHedgeWon:         "hedge_won",
+	EventInjected:         "injected",
 }
 
 // String returns the kind's name in snake case, e.g. "state_change".
@@ -109,8 +114,8 @@ func Emit(observers []Observer, e Event) {
 
 // SlogObserver returns an [Observer] that writes each event as a structured
 // log record to l (nil means [slog.Default]): state changes, rejections,
-// exhausted retries and budgets, timeouts and panics at Warn, retries and
-// fallbacks and hedges at Info.
+// exhausted retries and budgets, timeouts and panics at Warn, retries,
+// fallbacks, hedges and chaos injections at Info.
 func SlogObserver(l *slog.Logger) Observer {
 	return slogObserver{l: l}
 }
@@ -124,7 +129,7 @@ func (o slogObserver) Observe(e Event) {
 	}
 	level := slog.LevelWarn
 	switch e.Kind {
-	case EventRetryScheduled, EventFallbackUsed, EventHedge, EventHedgeWon:
+	case EventRetryScheduled, EventFallbackUsed, EventHedge, EventHedgeWon, EventInjected:
 		level = slog.LevelInfo
 	}
 	ctx := context.Background()

@@ -392,6 +392,9 @@ func TestEventKindString(t *testing.T) {
 	if s := rampart.EventFallbackUsed.String(); s != "fallback_used" {
 		t.Fatalf("String = %q", s)
 	}
+	if s := rampart.EventInjected.String(); s != "injected" {
+		t.Fatalf("EventInjected.String() = %q", s)
+	}
 	if s := rampart.EventKind(200).String(); s != "event(200)" {
 		t.Fatalf("String = %q", s)
 	}

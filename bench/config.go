@@ -69,6 +69,10 @@ type Subject struct {
 	// registries served by background goroutines (hystrix-go): tests build
 	// it outside a synctest bubble.
 	Global bool
+	// Blocks marks a rate limiter that waits for its token rather than
+	// refusing the call (uber-go/ratelimit): tests check that it spaces
+	// calls instead of checking that it refuses them.
+	Blocks bool
 }
 
 // Instance is one built policy.

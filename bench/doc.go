@@ -1,6 +1,7 @@
 // Package bench holds rampart's side-by-side benchmarks against peer
 // libraries: sony/gobreaker v2, failsafe-go, afex/hystrix-go,
-// eapache/go-resiliency, cenkalti/backoff v5 and golang.org/x/time/rate.
+// eapache/go-resiliency, cenkalti/backoff v5, golang.org/x/time/rate and
+// go.uber.org/ratelimit.
 //
 // # Classes
 //
@@ -18,6 +19,7 @@
 //   - RateLimit: the limiter's decision on a call it lets through.
 //   - Hedge: a hedging policy whose first attempt answers before the
 //     delay, so no hedge fires.
+//   - ChaosDisabled: a call through a chaos policy that is switched off.
 //
 // # Fairness
 //

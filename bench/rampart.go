@@ -34,9 +34,6 @@ func rampartPipelineSubjects() []Subject {
 	return []Subject{{Lib: "rampart", New: rampartPipeline}}
 }
 
-// rampartRateLimitSubjects is empty until rampart has a rate limiter.
-func rampartRateLimitSubjects() []Subject { return nil }
-
 // must returns v, or panics on a configuration error: the configurations
 // here are constants, so an error is a bug in this file.
 func must[T any](v T, err error) T {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/failsafe-go/failsafe-go/ratelimiter"
+	uberratelimit "go.uber.org/ratelimit"
 	"golang.org/x/time/rate"
 )
 
@@ -18,6 +19,12 @@ import (
 //   - failsafe-go: a smooth limiter (one permit every 1/Rate, no burst),
 //     asked with TryAcquirePermit, the non-blocking decision. Going
 //     through an Executor would add its per-call cost.
+//   - uber: go.uber.org/ratelimit's lock-free limiter with a slack of Burst
+//     calls, asked with Take. It has no non-blocking form: Take sleeps
+//     until the call's slot instead of refusing, which at Rate never
+//     happens in the benchmark loop. It reads the clock inside its CAS
+//     loop, so a contended call may read it more than once.
+//   - rampart: see rampart's row (ratelimit_rampart.go).
 
 // ErrLimited is what a rate-limit row returns when its limiter refuses.
 var ErrLimited = errors.New("bench: rate limited")
@@ -27,6 +34,7 @@ func RateLimitSubjects() []Subject {
 	return append(rampartRateLimitSubjects(), []Subject{
 		{Lib: "xrate", New: xrateLimiter},
 		{Lib: "failsafe-go", New: failsafeLimiter},
+		{Lib: "uber", New: uberLimiter, Blocks: true},
 	}...)
 }
 
@@ -46,6 +54,14 @@ func failsafeLimiter() Instance {
 		if !rl.TryAcquirePermit() {
 			return ErrLimited
 		}
+		return fn(ctx)
+	}}
+}
+
+func uberLimiter() Instance {
+	rl := uberratelimit.New(int(Rate), uberratelimit.WithSlack(Burst))
+	return Instance{Call: func(ctx context.Context, fn func(context.Context) error) error {
+		rl.Take()
 		return fn(ctx)
 	}}
 }

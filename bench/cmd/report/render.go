@@ -28,7 +28,8 @@ var Classes = []Class{
 		"The four together, outermost first, each configured as above with a 1 s per-attempt timeout; the call succeeds. " +
 			"Libraries that lack a part are composed the way their users do (see bench/pipeline.go)."},
 	{"RateLimit", "Rate limiter decision",
-		"The decision on a call the limiter lets through (rate 10⁹/s, far above what the loop reaches), then the call."},
+		"The decision on a call the limiter lets through (rate 10⁹/s, far above what the loop reaches), then the call. " +
+			"uber-go/ratelimit has no non-blocking form: its Take waits for the call's slot instead of refusing."},
 	{"Bulkhead", "Bulkhead, uncontended acquire and release",
 		"A call through a bulkhead of 64 slots with room: take a slot, run the call, give the slot back."},
 	{"HTTPClient", "HTTP client, loopback round trip with no failures",
@@ -36,6 +37,8 @@ var Classes = []Class{
 			"(3 attempts at most); nethttp is a plain http.Client, the floor. rampart's overhead is its ns/op minus nethttp's."},
 	{"Hedge", "Hedged request, no hedge fired",
 		"One hedge at most after a fixed 1 s delay, no budget; the first attempt looks at its context and answers at once."},
+	{"ChaosDisabled", "Chaos injection, switched off",
+		"A call through a fault-injection policy that is switched off: the cost of leaving it in a production pipeline. No peer offers one."},
 }
 
 // Meta is what the report says about the run.
