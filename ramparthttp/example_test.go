@@ -12,6 +12,7 @@ import (
 	"github.com/rampart-go/rampart/bulkhead"
 	"github.com/rampart-go/rampart/circuitbreaker"
 	"github.com/rampart-go/rampart/ramparthttp"
+	"github.com/rampart-go/rampart/ratelimit"
 	"github.com/rampart-go/rampart/retry"
 	"github.com/rampart-go/rampart/timeout"
 )
@@ -83,30 +84,29 @@ func ExampleShed() {
 	// Output: 200 priority critical
 }
 
-// perClient is a stand-in for ratelimit.Keyed: one request per client.
-type perClient map[string]bool
-
-func (p perClient) AllowKey(key string) (bool, time.Duration) {
-	if p[key] {
-		return false, 30 * time.Second
-	}
-	p[key] = true
-	return true, 0
-}
-
 func ExampleRateLimit() {
+	// One request a minute per API key, a burst of one; the clock stands
+	// still so the output does not depend on the machine.
+	perClient, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{
+		Rate:  1.0 / 60,
+		Clock: rampart.NewManualClock(time.Unix(0, 0)),
+	})
+	if err != nil {
+		panic(err)
+	}
 	key := func(r *http.Request) string { return r.Header.Get("X-Api-Key") }
-	h := ramparthttp.RateLimit(perClient{}, key)(http.NotFoundHandler())
-	for range 2 {
+	h := ramparthttp.RateLimit(perClient, key)(http.NotFoundHandler())
+	for _, apiKey := range []string{"k1", "k1", "k2"} {
 		rec := httptest.NewRecorder()
 		req := httptest.NewRequest(http.MethodGet, "/", nil)
-		req.Header.Set("X-Api-Key", "k1")
+		req.Header.Set("X-Api-Key", apiKey)
 		h.ServeHTTP(rec, req)
-		fmt.Printf("%d %q\n", rec.Code, rec.Header().Get("Retry-After"))
+		fmt.Printf("%s: %d %q\n", apiKey, rec.Code, rec.Header().Get("Retry-After"))
 	}
 	// Output:
-	// 404 ""
-	// 429 "30"
+	// k1: 404 ""
+	// k1: 429 "60"
+	// k2: 404 ""
 }
 
 func ExampleTimeout() {

@@ -14,6 +14,7 @@ import (
 	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/bulkhead"
 	"github.com/rampart-go/rampart/ramparthttp"
+	"github.com/rampart-go/rampart/ratelimit"
 )
 
 // gate is a handler that holds each request until released, counting runs.
@@ -209,6 +210,43 @@ func TestRateLimitAnswers429PerClient(t *testing.T) {
 	}
 	if runs.Load() != 3 {
 		t.Fatalf("handler ran %d times", runs.Load())
+	}
+}
+
+// The middleware with the real keyed limiter: each client has its own
+// budget, and the 429's Retry-After is the limiter's wait rounded up.
+func TestRateLimitWithKeyedLimiter(t *testing.T) {
+	checkGoroutines(t)
+	clock := rampart.NewManualClock(time.Unix(0, 0))
+	l, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: 0.5, Burst: 2, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var _ ramparthttp.KeyedLimiter = l
+	var runs atomic.Int32
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { runs.Add(1) })
+	key := func(r *http.Request) string { return r.Header.Get("X-Client") }
+	s := httptest.NewServer(ramparthttp.RateLimit(l, key)(h))
+	defer s.Close()
+	c := client(t)
+	for i, want := range []int{200, 200, 429} {
+		a := <-send(context.Background(), c, s.URL, "", "X-Client", "alice")
+		if a.code != want {
+			t.Fatalf("alice #%d: %+v, want %d", i+1, a, want)
+		}
+		if want == 429 && a.retryAfter != "2" {
+			t.Fatalf("Retry-After %q, want 2 (one token every 2 s)", a.retryAfter)
+		}
+	}
+	if a := <-send(context.Background(), c, s.URL, "", "X-Client", "bob"); a.code != 200 {
+		t.Fatalf("bob shares alice's budget: %+v", a)
+	}
+	clock.Advance(2 * time.Second)
+	if a := <-send(context.Background(), c, s.URL, "", "X-Client", "alice"); a.code != 200 {
+		t.Fatalf("alice after her token is due: %+v", a)
+	}
+	if runs.Load() != 4 {
+		t.Fatalf("handler ran %d times, want 4", runs.Load())
 	}
 }
 
