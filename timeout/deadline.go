@@ -2,51 +2,149 @@ package timeout
 
 import (
 	"context"
+	"math"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rampart-go/rampart"
 )
 
-// deadlineCtx is the context a cooperative timeout runs a call under. It is
-// lazy: the timer and the done channel are made only when the function asks
-// for Done (as every network call does). A function that never asks cannot be
-// interrupted anyway, so it pays for no timer: one allocation and one clock
-// read. Err checks the deadline against the clock on each call.
+// A call's context is made in one of two ways (see newDeadline):
 //
-// It implements the AfterFunc method that package context looks for, so
-// contexts derived from it register a callback instead of starting a
-// goroutine each.
-type deadlineCtx struct {
+//   - When the parent can be cancelled by its owner (a request's context) and
+//     the clock is the real one, it is context.WithDeadline's: the only way
+//     to order the parent's cancellation against the deadline exactly,
+//     whatever the function asks and when, is to be registered with the
+//     parent and to arm a timer from the start, which is what
+//     context.WithDeadline does.
+//   - Otherwise (context.Background and other parents nothing can cancel, the
+//     context of an enclosing timeout, or a clock of the caller's), it is a
+//     deadlineCtx: lazy, it costs one allocation and no timer until the
+//     function asks for Done.
+
+// epoch is the origin of deadlines on the real clock: a time since epoch
+// costs one read of the monotonic clock, half of what time.Now costs.
+var epoch = time.Now()
+
+// deadlineAfter returns the time d from now on clock (nil: the real clock),
+// saturated rather than overflowed for a d near math.MaxInt64. On the real
+// clock the result carries a monotonic reading unless it saturated.
+func deadlineAfter(clock rampart.Clock, d time.Duration) time.Time {
+	if clock != nil {
+		return clock.Now().Add(d) // Time.Add saturates
+	}
+	off := time.Since(epoch) // negative in a testing/synctest bubble, whose clock starts in 2000
+	if off+d < off {
+		return epoch.Add(math.MaxInt64) // drops the monotonic reading, saturates
+	}
+	return epoch.Add(off + d)
+}
+
+// deadline is one call's deadline and the context its function runs under.
+// It is a value: a call keeps it on its stack.
+type deadline struct {
+	ctx    context.Context    // given to the function
+	lazy   *deadlineCtx       // ctx when it is a deadlineCtx
+	cancel context.CancelFunc // ctx's when it is context.WithDeadline's
 	parent context.Context
+	at     time.Time // this timeout's own deadline, before the parent's is considered
 	clock  rampart.Clock
-	// The deadline: on the real clock (clock == nil) as a monotonic offset
-	// from epoch, which costs half the clock read of time.Now; else as a
-	// time on clock.
-	mono     time.Duration
-	deadline time.Time
+}
+
+func newDeadline(parent context.Context, clock rampart.Clock, d time.Duration) deadline {
+	dl := deadline{parent: parent, at: deadlineAfter(clock, d), clock: clock}
+	if _, enclosing := parent.(*deadlineCtx); clock == nil && !enclosing && parent.Done() != nil {
+		dl.ctx, dl.cancel = context.WithDeadline(parent, dl.at)
+		return dl
+	}
+	dl.lazy = newDeadlineCtx(parent, clock, dl.at)
+	dl.ctx = dl.lazy
+	return dl
+}
+
+// passed reports whether this timeout's own deadline has passed and came
+// before the parent's. It reads the clock, not the context, so the verdict
+// does not depend on which of several timers due at the same time ran first.
+func (d *deadline) passed() bool {
+	if pd, ok := d.parent.Deadline(); ok && !d.at.Before(pd) {
+		return false // the parent's deadline is the earlier: it is the caller's
+	}
+	if d.clock == nil {
+		return time.Until(d.at) <= 0
+	}
+	return !d.clock.Now().Before(d.at)
+}
+
+// end ends the context when the function has returned err and reports
+// whether the call timed out: err is not nil and this timeout's own deadline
+// had passed. The clock is read only when err is not nil.
+func (d *deadline) end(err error) (timedOut bool) {
+	timedOut = err != nil && d.passed()
+	if d.lazy != nil {
+		d.lazy.release(timedOut)
+	} else {
+		d.cancel()
+	}
+	return timedOut
+}
+
+// deadlineCtx is a lazy context with a deadline: until the function asks for
+// Done it has no timer and no channel, and Err compares the deadline with
+// the clock. Its parent is one that nothing but a deadline, or a clock of the
+// caller's, can end before the call returns, so the order of the deadline and
+// of the parent's end is known without watching (see newDeadline).
+//
+// Err is lock-free: one atomic load once the context is armed or done. An
+// unarmed Err reads the clock; after armAfter such reads the context arms its
+// timer, so a function that polls Err in a loop pays a load per poll.
+//
+// It implements the AfterFunc method that package context looks for:
+// contexts derived from it register a callback, run synchronously by
+// whatever ends this context, instead of a goroutine each.
+type deadlineCtx struct {
+	parent   context.Context
+	clock    rampart.Clock // nil: the real clock
+	deadline time.Time     // this timeout's own; Deadline also considers the parent's
+	// parentEnds is set when the parent can end during the call: it is an
+	// enclosing timeout's context, or any cancellable context under a clock
+	// of the caller's.
+	parentEnds bool
+	// pollParent is set when the parent's end reaches this context
+	// through a goroutine (context.AfterFunc), here or in an enclosing
+	// timeout, so Err must look at the parent itself.
+	pollParent bool
+
+	state    atomic.Uint32 // stateArmed, stateDone
+	lazyErrs atomic.Uint32 // Err calls that read the clock
 
 	mu         sync.Mutex
-	done       chan struct{} // made on the first Done
-	err        error         // set once: DeadlineExceeded (fired), the parent's error, or Canceled (released)
-	fired      bool          // this timeout's deadline passed first
-	timer      rampart.Timer // on a clock of the caller's
-	realTimer  *time.Timer   // on the real clock
+	err        error         // set once under mu, before stateDone is published
+	done       chan struct{} // made when armed, before stateArmed is published
+	realTimer  *time.Timer
+	timer      rampart.Timer
 	stopParent func() bool
 	funcs      map[*afterFunc]struct{}
 }
 
+const (
+	stateArmed uint32 = 1 << iota // done exists; a timer watches the deadline
+	stateDone                     // err is set; done, if any, is about to close
+)
+
+// armAfter is how many Err calls read the clock before the timer is armed:
+// a few checks cost less than a timer; a loop of checks costs a timer once
+// and then a load each.
+const armAfter = 4
+
 type afterFunc struct{ f func() }
 
-// epoch is the origin of monotonic offsets on the real clock.
-var epoch = time.Now()
-
-func newDeadlineCtx(parent context.Context, clock rampart.Clock, d time.Duration) *deadlineCtx {
-	c := &deadlineCtx{parent: parent, clock: clock}
-	if clock == nil {
-		c.mono = time.Since(epoch) + d
-	} else {
-		c.deadline = clock.Now().Add(d)
+func newDeadlineCtx(parent context.Context, clock rampart.Clock, at time.Time) *deadlineCtx {
+	c := &deadlineCtx{parent: parent, clock: clock, deadline: at}
+	if outer, enclosing := parent.(*deadlineCtx); enclosing {
+		c.parentEnds, c.pollParent = true, outer.pollParent
+	} else if clock != nil && parent.Done() != nil {
+		c.parentEnds, c.pollParent = true, true
 	}
 	return c
 }
@@ -55,81 +153,131 @@ func newDeadlineCtx(parent context.Context, clock rampart.Clock, d time.Duration
 // has passed.
 func (c *deadlineCtx) remaining() time.Duration {
 	if c.clock == nil {
-		return c.mono - time.Since(epoch)
+		return time.Until(c.deadline)
 	}
 	return c.deadline.Sub(c.clock.Now())
 }
 
+// Deadline returns the earlier of this timeout's deadline and the parent's.
 func (c *deadlineCtx) Deadline() (time.Time, bool) {
-	dl := c.deadline
-	if c.clock == nil {
-		dl = epoch.Add(c.mono)
-	}
-	if pd, ok := c.parent.Deadline(); ok && pd.Before(dl) {
+	if pd, ok := c.parent.Deadline(); ok && pd.Before(c.deadline) {
 		return pd, true
 	}
-	return dl, true
+	return c.deadline, true
 }
 
+// Value returns the parent's value for key.
 func (c *deadlineCtx) Value(key any) any { return c.parent.Value(key) }
 
+// Done arms the context: from now on a timer ends it at the deadline.
 func (c *deadlineCtx) Done() <-chan struct{} {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.done != nil {
-		return c.done
-	}
-	c.done = make(chan struct{})
-	if c.err != nil {
-		close(c.done)
-		return c.done
-	}
-	if perr := c.parent.Err(); perr != nil {
-		c.cancelLocked(perr, false)
-		return c.done
-	}
-	wait := c.remaining()
-	if wait <= 0 {
-		c.cancelLocked(context.DeadlineExceeded, true)
-		return c.done
-	}
-	if c.clock == nil {
-		// A fresh timer per call: pooling stopped timers would halve the
-		// cost, but a timer belongs to the testing/synctest bubble that
-		// made it, so a pool would break callers' synctest tests.
-		c.realTimer = time.AfterFunc(wait, c.fire)
-	} else {
-		c.timer = c.clock.AfterFunc(wait, c.fire)
-	}
-	if c.parent.Done() != nil {
-		c.stopParent = context.AfterFunc(c.parent, c.parentDone)
+	if c.state.Load()&stateArmed == 0 {
+		c.arm()
 	}
 	return c.done
 }
 
+// Err returns nil, DeadlineExceeded, the parent's error, or Canceled once the
+// call has returned.
 func (c *deadlineCtx) Err() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.err != nil {
+	s := c.state.Load()
+	if s&stateDone != 0 {
+		if s&stateArmed != 0 {
+			<-c.done // closed just after stateDone is published
+		}
 		return c.err
 	}
-	if perr := c.parent.Err(); perr != nil {
-		c.cancelLocked(perr, false)
-	} else if c.done == nil && c.remaining() <= 0 {
-		// No timer armed: judge the deadline by the clock.
-		c.cancelLocked(context.DeadlineExceeded, true)
+	if s&stateArmed != 0 && !c.pollParent {
+		// The timer watches the deadline, and the parent, if it can end,
+		// is an enclosing timeout's context, which ends this one
+		// synchronously through AfterFunc.
+		return nil
 	}
-	return c.err
+	return c.slowErr(s)
+}
+
+func (c *deadlineCtx) slowErr(s uint32) error {
+	if c.parentEnds {
+		// Unarmed, nothing watches the parent. Armed under a clock of
+		// the caller's, a cancellable parent reaches this context
+		// through a goroutine: look at it directly so that Err reports
+		// the parent's end at once.
+		if perr := c.parent.Err(); perr != nil {
+			c.end(perr)
+			return c.Err()
+		}
+	}
+	if s&stateArmed != 0 {
+		return nil
+	}
+	if c.remaining() <= 0 {
+		c.end(context.DeadlineExceeded)
+		return c.Err()
+	}
+	if c.lazyErrs.Add(1) >= armAfter {
+		c.arm()
+	}
+	return nil
+}
+
+// arm makes the done channel and starts the timer and the watch on the
+// parent.
+func (c *deadlineCtx) arm() {
+	var stop func() bool
+	if c.parentEnds && c.state.Load()&stateDone == 0 {
+		// Before publishing stateArmed, so that an armed Err can trust
+		// the watch. An ended parent calls parentDone at once.
+		if outer, ok := c.parent.(*deadlineCtx); ok {
+			stop = outer.AfterFunc(c.parentDone) // synchronous, unlike context.AfterFunc
+		} else {
+			stop = context.AfterFunc(c.parent, c.parentDone)
+		}
+	}
+	c.mu.Lock()
+	if c.state.Load()&stateArmed != 0 {
+		c.mu.Unlock()
+		if stop != nil {
+			stop()
+		}
+		return
+	}
+	c.done = make(chan struct{})
+	if c.state.Load()&stateDone == 0 && c.remaining() <= 0 {
+		c.err = context.DeadlineExceeded
+		c.state.Or(stateDone)
+	}
+	if c.state.Load()&stateDone != 0 {
+		close(c.done)
+		c.state.Or(stateArmed)
+		c.mu.Unlock()
+		if stop != nil {
+			stop()
+		}
+		return
+	}
+	if c.clock == nil {
+		// A fresh timer per call: a timer belongs to the testing/synctest
+		// bubble that made it, so timers cannot be pooled across calls
+		// without breaking callers' tests.
+		c.realTimer = time.AfterFunc(c.remaining(), c.fire)
+	} else {
+		c.timer = c.clock.AfterFunc(c.remaining(), c.fire)
+	}
+	c.stopParent = stop
+	c.state.Or(stateArmed)
+	c.mu.Unlock()
 }
 
 // AfterFunc is found by package context, which then registers derived
-// contexts here instead of watching Done from a goroutine.
+// contexts here instead of watching Done from a goroutine each. f runs in
+// the goroutine that ends this context, as package context cancels its own
+// children.
 func (c *deadlineCtx) AfterFunc(f func()) (stop func() bool) {
-	c.Done() // arm the timer: someone is now waiting on the deadline
+	c.Done() // someone now waits on the deadline: arm the timer
 	c.mu.Lock()
-	if c.err != nil {
+	if c.state.Load()&stateDone != 0 {
 		c.mu.Unlock()
-		go f()
+		f()
 		return func() bool { return false }
 	}
 	a := &afterFunc{f: f}
@@ -147,82 +295,56 @@ func (c *deadlineCtx) AfterFunc(f func()) (stop func() bool) {
 	}
 }
 
-func (c *deadlineCtx) fire() {
-	c.mu.Lock()
-	funcs := c.cancelLocked(context.DeadlineExceeded, true)
-	c.mu.Unlock()
-	runAll(funcs)
-}
+func (c *deadlineCtx) fire() { c.end(context.DeadlineExceeded) }
 
-func (c *deadlineCtx) parentDone() {
-	c.mu.Lock()
-	funcs := c.cancelLocked(c.parent.Err(), false)
-	c.mu.Unlock()
-	runAll(funcs)
-}
+func (c *deadlineCtx) parentDone() { c.end(c.parent.Err()) }
 
-// release ends the context when the call returns, freeing its timer and
-// parent registration, and reports whether this timeout's deadline fired.
-// With judge false the caller does not need to know (the call succeeded),
-// which saves a clock read when no timer was armed.
-func (c *deadlineCtx) release(judge bool) (fired bool) {
-	c.mu.Lock()
-	var funcs []func()
-	if judge && c.err == nil && c.done == nil && c.parent.Err() == nil && c.remaining() <= 0 {
-		// No timer was armed, but the deadline passed during the call.
-		funcs = c.cancelLocked(context.DeadlineExceeded, true)
-	} else {
-		funcs = c.cancelLocked(context.Canceled, false)
+// release ends the context when the call returns: with DeadlineExceeded if
+// the call timed out, else with the parent's error if the parent has ended,
+// else with Canceled.
+func (c *deadlineCtx) release(timedOut bool) {
+	if c.state.Load()&stateDone != 0 {
+		return
 	}
-	fired = c.fired
-	c.mu.Unlock()
-	runAll(funcs)
-	return fired
+	err := context.Canceled
+	if c.parentEnds {
+		if perr := c.parent.Err(); perr != nil {
+			err = perr
+		}
+	}
+	if timedOut && err == context.Canceled {
+		err = context.DeadlineExceeded
+	}
+	c.end(err)
 }
 
-// firedFirst reports whether the context ended because this timeout's
-// deadline passed.
-func (c *deadlineCtx) firedFirst() bool {
+// end sets err once, publishes it, closes done, stops the timer and the
+// parent's watch, and runs the callbacks of derived contexts, every time:
+// whichever of Err, the timer, the parent or release gets here first.
+func (c *deadlineCtx) end(err error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.fired
-}
-
-// cancelLocked sets err once, stops the timer and the parent registration,
-// closes done and returns the callbacks to run after the lock is released.
-func (c *deadlineCtx) cancelLocked(err error, fired bool) []func() {
-	if c.err != nil {
-		return nil
+	if c.state.Load()&stateDone != 0 {
+		c.mu.Unlock()
+		return
 	}
 	c.err = err
-	c.fired = fired
-	if c.timer != nil {
-		c.timer.Stop()
-	}
-	if c.realTimer != nil {
-		c.realTimer.Stop()
-	}
-	if c.stopParent != nil {
-		c.stopParent()
-	}
+	c.state.Or(stateDone) // before done closes: Err waits for the close
 	if c.done != nil {
 		close(c.done)
 	}
-	if len(c.funcs) == 0 {
-		return nil
+	realTimer, timer, stopParent, funcs := c.realTimer, c.timer, c.stopParent, c.funcs
+	c.realTimer, c.timer, c.stopParent, c.funcs = nil, nil, nil, nil
+	c.mu.Unlock()
+	if realTimer != nil {
+		realTimer.Stop()
 	}
-	funcs := make([]func(), 0, len(c.funcs))
-	for a := range c.funcs {
-		funcs = append(funcs, a.f)
+	if timer != nil {
+		timer.Stop()
 	}
-	c.funcs = nil
-	return funcs
-}
-
-// runAll runs the callbacks of derived contexts; they only cancel those
-// contexts, so they run in the cancelling goroutine.
-func runAll(funcs []func()) {
-	for _, f := range funcs {
-		f()
+	if stopParent != nil {
+		stopParent()
+	}
+	for a := range funcs {
+		a.f()
 	}
 }
