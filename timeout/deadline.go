@@ -91,9 +91,16 @@ func (d *deadline) end(err error) (timedOut bool) {
 
 // deadlineCtx is a lazy context with a deadline: until the function asks for
 // Done it has no timer and no channel, and Err compares the deadline with
-// the clock. Its parent is one that nothing but a deadline, or a clock of the
-// caller's, can end before the call returns, so the order of the deadline and
-// of the parent's end is known without watching (see newDeadline).
+// the clock. Its parent is one whose end it learns of in time without
+// watching it (see newDeadline):
+//
+//   - a parent that nothing can cancel: only the deadline ends the context;
+//   - an enclosing timeout's deadlineCtx: its deadline is folded into this
+//     one's (expires), and its other end, the enclosing call's return, ends
+//     this context synchronously through children;
+//   - under a clock of the caller's, any parent: Err looks at the parent
+//     directly, and Done is closed through context.AfterFunc, from another
+//     goroutine, as for any context package context does not know.
 //
 // Err is lock-free: one atomic load once the context is armed or done. An
 // unarmed Err reads the clock; after armAfter such reads the context arms its
@@ -101,18 +108,16 @@ func (d *deadline) end(err error) (timedOut bool) {
 //
 // It implements the AfterFunc method that package context looks for:
 // contexts derived from it register a callback, run synchronously by
-// whatever ends this context, instead of a goroutine each.
+// whatever ends this context, as package context cancels its own children.
 type deadlineCtx struct {
 	parent   context.Context
+	outer    *deadlineCtx  // the parent, when it is an enclosing timeout's context
 	clock    rampart.Clock // nil: the real clock
 	deadline time.Time     // this timeout's own; Deadline also considers the parent's
-	// parentEnds is set when the parent can end during the call: it is an
-	// enclosing timeout's context, or any cancellable context under a clock
-	// of the caller's.
-	parentEnds bool
+	expires  time.Time     // the earlier of deadline and the enclosing timeout's
 	// pollParent is set when the parent's end reaches this context
 	// through a goroutine (context.AfterFunc), here or in an enclosing
-	// timeout, so Err must look at the parent itself.
+	// timeout, so Err looks at the parent itself.
 	pollParent bool
 
 	state    atomic.Uint32 // stateArmed, stateDone
@@ -124,7 +129,8 @@ type deadlineCtx struct {
 	realTimer  *time.Timer
 	timer      rampart.Timer
 	stopParent func() bool
-	funcs      map[*afterFunc]struct{}
+	funcs      map[*afterFunc]struct{}    // derived contexts (package context)
+	children   map[*deadlineCtx]struct{} // enclosed timeouts' contexts
 }
 
 const (
@@ -140,22 +146,50 @@ const armAfter = 4
 type afterFunc struct{ f func() }
 
 func newDeadlineCtx(parent context.Context, clock rampart.Clock, at time.Time) *deadlineCtx {
-	c := &deadlineCtx{parent: parent, clock: clock, deadline: at}
-	if outer, enclosing := parent.(*deadlineCtx); enclosing {
-		c.parentEnds, c.pollParent = true, outer.pollParent
+	c := &deadlineCtx{parent: parent, clock: clock, deadline: at, expires: at}
+	if outer, ok := parent.(*deadlineCtx); ok {
+		c.outer, c.pollParent = outer, outer.pollParent
+		if outer.expires.Before(at) {
+			c.expires = outer.expires
+		}
+		if err := outer.addChild(c); err != nil {
+			c.err = err
+			c.state.Store(stateDone)
+		}
 	} else if clock != nil && parent.Done() != nil {
-		c.parentEnds, c.pollParent = true, true
+		c.pollParent = true
 	}
 	return c
 }
 
-// remaining returns the time left until the deadline; zero or less once it
-// has passed.
+// addChild registers an enclosed timeout's context, to be ended with this
+// one; if this one has ended, it returns its error instead.
+func (c *deadlineCtx) addChild(child *deadlineCtx) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.state.Load()&stateDone != 0 {
+		return c.err
+	}
+	if c.children == nil {
+		c.children = map[*deadlineCtx]struct{}{}
+	}
+	c.children[child] = struct{}{}
+	return nil
+}
+
+func (c *deadlineCtx) removeChild(child *deadlineCtx) {
+	c.mu.Lock()
+	delete(c.children, child)
+	c.mu.Unlock()
+}
+
+// remaining returns the time left until the context expires; zero or less
+// once it has.
 func (c *deadlineCtx) remaining() time.Duration {
 	if c.clock == nil {
-		return time.Until(c.deadline)
+		return time.Until(c.expires)
 	}
-	return c.deadline.Sub(c.clock.Now())
+	return c.expires.Sub(c.clock.Now())
 }
 
 // Deadline returns the earlier of this timeout's deadline and the parent's.
@@ -169,7 +203,7 @@ func (c *deadlineCtx) Deadline() (time.Time, bool) {
 // Value returns the parent's value for key.
 func (c *deadlineCtx) Value(key any) any { return c.parent.Value(key) }
 
-// Done arms the context: from now on a timer ends it at the deadline.
+// Done arms the context: from now on a timer ends it when it expires.
 func (c *deadlineCtx) Done() <-chan struct{} {
 	if c.state.Load()&stateArmed == 0 {
 		c.arm()
@@ -188,20 +222,13 @@ func (c *deadlineCtx) Err() error {
 		return c.err
 	}
 	if s&stateArmed != 0 && !c.pollParent {
-		// The timer watches the deadline, and the parent, if it can end,
-		// is an enclosing timeout's context, which ends this one
-		// synchronously through AfterFunc.
-		return nil
+		return nil // the timer watches the deadline
 	}
 	return c.slowErr(s)
 }
 
 func (c *deadlineCtx) slowErr(s uint32) error {
-	if c.parentEnds {
-		// Unarmed, nothing watches the parent. Armed under a clock of
-		// the caller's, a cancellable parent reaches this context
-		// through a goroutine: look at it directly so that Err reports
-		// the parent's end at once.
+	if c.pollParent {
 		if perr := c.parent.Err(); perr != nil {
 			c.end(perr)
 			return c.Err()
@@ -220,18 +247,17 @@ func (c *deadlineCtx) slowErr(s uint32) error {
 	return nil
 }
 
-// arm makes the done channel and starts the timer and the watch on the
-// parent.
+// arm makes the done channel and starts the timer, and the watch on the
+// parent under a clock of the caller's.
 func (c *deadlineCtx) arm() {
 	var stop func() bool
-	if c.parentEnds && c.state.Load()&stateDone == 0 {
-		// Before publishing stateArmed, so that an armed Err can trust
-		// the watch. An ended parent calls parentDone at once.
-		if outer, ok := c.parent.(*deadlineCtx); ok {
-			stop = outer.AfterFunc(c.parentDone) // synchronous, unlike context.AfterFunc
-		} else {
-			stop = context.AfterFunc(c.parent, c.parentDone)
-		}
+	if c.pollParent && c.outer == nil && c.state.Load()&stateDone == 0 {
+		// Before publishing stateArmed. An ended parent calls
+		// parentDone at once.
+		stop = context.AfterFunc(c.parent, c.parentDone)
+	}
+	if c.state.Load()&stateDone == 0 && c.remaining() <= 0 {
+		c.end(context.DeadlineExceeded)
 	}
 	c.mu.Lock()
 	if c.state.Load()&stateArmed != 0 {
@@ -242,10 +268,6 @@ func (c *deadlineCtx) arm() {
 		return
 	}
 	c.done = make(chan struct{})
-	if c.state.Load()&stateDone == 0 && c.remaining() <= 0 {
-		c.err = context.DeadlineExceeded
-		c.state.Or(stateDone)
-	}
 	if c.state.Load()&stateDone != 0 {
 		close(c.done)
 		c.state.Or(stateArmed)
@@ -270,8 +292,7 @@ func (c *deadlineCtx) arm() {
 
 // AfterFunc is found by package context, which then registers derived
 // contexts here instead of watching Done from a goroutine each. f runs in
-// the goroutine that ends this context, as package context cancels its own
-// children.
+// the goroutine that ends this context.
 func (c *deadlineCtx) AfterFunc(f func()) (stop func() bool) {
 	c.Done() // someone now waits on the deadline: arm the timer
 	c.mu.Lock()
@@ -299,6 +320,16 @@ func (c *deadlineCtx) fire() { c.end(context.DeadlineExceeded) }
 
 func (c *deadlineCtx) parentDone() { c.end(c.parent.Err()) }
 
+// outerEnded is called when the enclosing timeout's context ends with err.
+// It comes synchronously, so if this context expired first, as
+// context.WithDeadline's timer would have told, the clock says so now.
+func (c *deadlineCtx) outerEnded(err error) {
+	if c.state.Load()&stateDone == 0 && c.remaining() <= 0 {
+		err = context.DeadlineExceeded
+	}
+	c.end(err)
+}
+
 // release ends the context when the call returns: with DeadlineExceeded if
 // the call timed out, else with the parent's error if the parent has ended,
 // else with Canceled.
@@ -307,20 +338,19 @@ func (c *deadlineCtx) release(timedOut bool) {
 		return
 	}
 	err := context.Canceled
-	if c.parentEnds {
+	if timedOut {
+		err = context.DeadlineExceeded
+	} else if c.pollParent {
 		if perr := c.parent.Err(); perr != nil {
 			err = perr
 		}
-	}
-	if timedOut && err == context.Canceled {
-		err = context.DeadlineExceeded
 	}
 	c.end(err)
 }
 
 // end sets err once, publishes it, closes done, stops the timer and the
-// parent's watch, and runs the callbacks of derived contexts, every time:
-// whichever of Err, the timer, the parent or release gets here first.
+// parent's watch, and ends derived contexts, every time: whichever of Err,
+// the timer, the parent or release gets here first.
 func (c *deadlineCtx) end(err error) {
 	c.mu.Lock()
 	if c.state.Load()&stateDone != 0 {
@@ -332,8 +362,9 @@ func (c *deadlineCtx) end(err error) {
 	if c.done != nil {
 		close(c.done)
 	}
-	realTimer, timer, stopParent, funcs := c.realTimer, c.timer, c.stopParent, c.funcs
-	c.realTimer, c.timer, c.stopParent, c.funcs = nil, nil, nil, nil
+	realTimer, timer, stopParent := c.realTimer, c.timer, c.stopParent
+	funcs, children := c.funcs, c.children
+	c.realTimer, c.timer, c.stopParent, c.funcs, c.children = nil, nil, nil, nil, nil
 	c.mu.Unlock()
 	if realTimer != nil {
 		realTimer.Stop()
@@ -344,7 +375,17 @@ func (c *deadlineCtx) end(err error) {
 	if stopParent != nil {
 		stopParent()
 	}
+	c.leaveOuter()
+	for child := range children {
+		child.outerEnded(err)
+	}
 	for a := range funcs {
 		a.f()
+	}
+}
+
+func (c *deadlineCtx) leaveOuter() {
+	if c.outer != nil {
+		c.outer.removeChild(c)
 	}
 }
