@@ -125,11 +125,17 @@ type deadlineCtx struct {
 
 	mu         sync.Mutex
 	err        error         // set once under mu, before stateDone is published
-	done       chan struct{} // made when armed, before stateArmed is published
-	realTimer  *time.Timer
+	done       <-chan struct{} // made when armed, before stateArmed is published
+	closeDone  chan struct{}   // done, under a clock of the caller's
 	timer      rampart.Timer
 	stopParent func() bool
-	funcs      map[*afterFunc]struct{}    // derived contexts (package context)
+	// On the real clock, arming makes inner with context.WithDeadline, and
+	// the armed context is inner's: derived contexts, even through
+	// context.WithValue, are inner's children, ended synchronously, with
+	// its error and cause. Set before stateArmed is published.
+	inner       context.Context
+	cancelInner context.CancelFunc
+	funcs       map[*afterFunc]struct{}    // derived contexts (package context), under a clock of the caller's
 	children   map[*deadlineCtx]struct{} // enclosed timeouts' contexts
 }
 
@@ -201,7 +207,12 @@ func (c *deadlineCtx) Deadline() (time.Time, bool) {
 }
 
 // Value returns the parent's value for key.
-func (c *deadlineCtx) Value(key any) any { return c.parent.Value(key) }
+func (c *deadlineCtx) Value(key any) any {
+	if c.state.Load()&stateArmed != 0 && c.inner != nil {
+		return c.inner.Value(key) // package context finds inner's cancellation here
+	}
+	return c.parent.Value(key)
+}
 
 // Done arms the context: from now on a timer ends it when it expires.
 func (c *deadlineCtx) Done() <-chan struct{} {
@@ -215,6 +226,9 @@ func (c *deadlineCtx) Done() <-chan struct{} {
 // call has returned.
 func (c *deadlineCtx) Err() error {
 	s := c.state.Load()
+	if s&stateArmed != 0 && c.inner != nil {
+		return c.inner.Err()
+	}
 	if s&stateDone != 0 {
 		if s&stateArmed != 0 {
 			<-c.done // closed just after stateDone is published
@@ -267,9 +281,15 @@ func (c *deadlineCtx) arm() {
 		}
 		return
 	}
-	c.done = make(chan struct{})
+	if c.clock == nil {
+		c.armInner()
+		c.mu.Unlock()
+		return
+	}
+	c.closeDone = make(chan struct{})
+	c.done = c.closeDone
 	if c.state.Load()&stateDone != 0 {
-		close(c.done)
+		close(c.closeDone)
 		c.state.Or(stateArmed)
 		c.mu.Unlock()
 		if stop != nil {
@@ -277,17 +297,29 @@ func (c *deadlineCtx) arm() {
 		}
 		return
 	}
-	if c.clock == nil {
-		// A fresh timer per call: a timer belongs to the testing/synctest
-		// bubble that made it, so timers cannot be pooled across calls
-		// without breaking callers' tests.
-		c.realTimer = time.AfterFunc(c.remaining(), c.fire)
-	} else {
-		c.timer = c.clock.AfterFunc(c.remaining(), c.fire)
-	}
+	c.timer = c.clock.AfterFunc(c.remaining(), c.fire)
 	c.stopParent = stop
 	c.state.Or(stateArmed)
 	c.mu.Unlock()
+}
+
+// armInner arms a context on the real clock, with c.mu held: inner is
+// context.WithDeadline's, or, if the context has ended already, a context
+// that ended the same way.
+func (c *deadlineCtx) armInner() {
+	var inner context.Context
+	var cancel context.CancelFunc
+	switch {
+	case c.state.Load()&stateDone == 0:
+		inner, cancel = context.WithDeadline(c.parent, c.expires)
+	case c.err == context.DeadlineExceeded:
+		inner, cancel = context.WithDeadline(context.WithoutCancel(c.parent), time.Time{})
+	default:
+		inner, cancel = context.WithCancel(context.WithoutCancel(c.parent))
+		cancel()
+	}
+	c.inner, c.cancelInner, c.done = inner, cancel, inner.Done()
+	c.state.Or(stateArmed)
 }
 
 // AfterFunc is found by package context, which then registers derived
@@ -359,15 +391,15 @@ func (c *deadlineCtx) end(err error) {
 	}
 	c.err = err
 	c.state.Or(stateDone) // before done closes: Err waits for the close
-	if c.done != nil {
-		close(c.done)
+	if c.closeDone != nil {
+		close(c.closeDone)
 	}
-	realTimer, timer, stopParent := c.realTimer, c.timer, c.stopParent
+	timer, stopParent, cancelInner := c.timer, c.stopParent, c.cancelInner
 	funcs, children := c.funcs, c.children
-	c.realTimer, c.timer, c.stopParent, c.funcs, c.children = nil, nil, nil, nil, nil
+	c.timer, c.stopParent, c.funcs, c.children = nil, nil, nil, nil
 	c.mu.Unlock()
-	if realTimer != nil {
-		realTimer.Stop()
+	if cancelInner != nil {
+		cancelInner()
 	}
 	if timer != nil {
 		timer.Stop()
