@@ -82,7 +82,7 @@ func (d *deadline) passed() bool {
 func (d *deadline) end(err error) (timedOut bool) {
 	timedOut = err != nil && d.passed()
 	if d.lazy != nil {
-		d.lazy.release(timedOut)
+		d.lazy.release(err != nil)
 	} else {
 		d.cancel()
 	}
@@ -124,7 +124,7 @@ type deadlineCtx struct {
 	lazyErrs atomic.Uint32 // Err calls that read the clock
 
 	mu         sync.Mutex
-	err        error         // set once under mu, before stateDone is published
+	err        error           // set once under mu, before stateDone is published
 	done       <-chan struct{} // made when armed, before stateArmed is published
 	closeDone  chan struct{}   // done, under a clock of the caller's
 	timer      rampart.Timer
@@ -135,8 +135,8 @@ type deadlineCtx struct {
 	// its error and cause. Set before stateArmed is published.
 	inner       context.Context
 	cancelInner context.CancelFunc
-	funcs       map[*afterFunc]struct{}    // derived contexts (package context), under a clock of the caller's
-	children   map[*deadlineCtx]struct{} // enclosed timeouts' contexts
+	funcs       map[*afterFunc]struct{}   // derived contexts (package context), under a clock of the caller's
+	children    map[*deadlineCtx]struct{} // enclosed timeouts' contexts
 }
 
 const (
@@ -362,20 +362,23 @@ func (c *deadlineCtx) outerEnded(err error) {
 	c.end(err)
 }
 
-// release ends the context when the call returns: with DeadlineExceeded if
-// the call timed out, else with the parent's error if the parent has ended,
-// else with Canceled.
-func (c *deadlineCtx) release(timedOut bool) {
+// release ends the context when the call returns: with the parent's error
+// if the parent has ended, else with DeadlineExceeded if judge is set (the
+// call failed) and the context has expired, else with Canceled. A call that
+// succeeded does not read the clock: if its deadline passed unwatched, the
+// context still ends with Canceled, as if the call had returned first.
+func (c *deadlineCtx) release(judge bool) {
 	if c.state.Load()&stateDone != 0 {
 		return
 	}
 	err := context.Canceled
-	if timedOut {
-		err = context.DeadlineExceeded
-	} else if c.pollParent {
+	if c.pollParent {
 		if perr := c.parent.Err(); perr != nil {
 			err = perr
 		}
+	}
+	if err == context.Canceled && judge && c.remaining() <= 0 {
+		err = context.DeadlineExceeded
 	}
 	c.end(err)
 }
