@@ -270,7 +270,7 @@ func (c *deadlineCtx) arm() {
 		// parentDone at once.
 		stop = context.AfterFunc(c.parent, c.parentDone)
 	}
-	if c.state.Load()&stateDone == 0 && c.remaining() <= 0 {
+	if c.clock != nil && c.state.Load()&stateDone == 0 && c.remaining() <= 0 {
 		c.end(context.DeadlineExceeded)
 	}
 	c.mu.Lock()
@@ -282,7 +282,7 @@ func (c *deadlineCtx) arm() {
 		return
 	}
 	if c.clock == nil {
-		c.armInner()
+		c.armInner() // context.WithDeadline judges an expired deadline itself
 		c.mu.Unlock()
 		return
 	}
