@@ -452,3 +452,23 @@ func TestContextLayers(t *testing.T) {
 		}
 	})
 }
+
+// The documented limit of laziness: a call that succeeds after its deadline
+// passed unwatched does not read the clock, and its context ends with
+// Canceled, as if the call had returned first.
+func TestContextAfterUnwatchedSuccessIsCanceled(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := newPolicy(t, timeout.Config{Timeout: time.Millisecond})
+		var leaked context.Context
+		if err := p.Do(context.Background(), func(ctx context.Context) error {
+			leaked = ctx
+			time.Sleep(2 * time.Millisecond)
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if leaked.Err() != context.Canceled || !isClosed(leaked.Done()) {
+			t.Fatalf("after the call: %v", leaked.Err())
+		}
+	})
+}
