@@ -110,39 +110,50 @@ func (d *deadline) end(err error) (timedOut bool) {
 // contexts derived from it register a callback, run synchronously by
 // whatever ends this context, as package context cancels its own children.
 type deadlineCtx struct {
-	parent   context.Context
-	outer    *deadlineCtx  // the parent, when it is an enclosing timeout's context
-	clock    rampart.Clock // nil: the real clock
-	deadline time.Time     // this timeout's own; Deadline also considers the parent's
-	expires  time.Time     // the earlier of deadline and the enclosing timeout's
-	// pollParent is set when the parent's end reaches this context
-	// through a goroutine (context.AfterFunc), here or in an enclosing
-	// timeout, so Err looks at the parent itself.
-	pollParent bool
+	parent context.Context
+	outer  *deadlineCtx  // the parent, when it is an enclosing timeout's context
+	clock  rampart.Clock // nil: the real clock
+	// expires is the earlier of this timeout's deadline and the enclosing
+	// timeout's. Deadline, the earlier of expires and the parent's
+	// deadline, is this timeout's or the parent's, as it should be.
+	expires time.Time
 
-	state    atomic.Uint32 // stateArmed, stateDone
+	state    atomic.Uint32 // statePollParent, stateArmed, stateDone
 	lazyErrs atomic.Uint32 // Err calls that read the clock
 
-	mu         sync.Mutex
-	err        error           // set once under mu, before stateDone is published
-	done       <-chan struct{} // made when armed, before stateArmed is published
-	closeDone  chan struct{}   // done, under a clock of the caller's
-	timer      rampart.Timer
-	stopParent func() bool
+	mu   sync.Mutex
+	err  error           // set once under mu, before stateDone is published
+	done <-chan struct{} // made when armed, before stateArmed is published
 	// On the real clock, arming makes inner with context.WithDeadline, and
 	// the armed context is inner's: derived contexts, even through
 	// context.WithValue, are inner's children, ended synchronously, with
 	// its error and cause. Set before stateArmed is published.
 	inner       context.Context
 	cancelInner context.CancelFunc
-	funcs       map[*afterFunc]struct{}   // derived contexts (package context), under a clock of the caller's
 	children    map[*deadlineCtx]struct{} // enclosed timeouts' contexts
+	arm2        *clockArm                 // under a clock of the caller's, once armed
+}
+
+// clockArm is what an armed context needs under a clock of the caller's,
+// where it cannot be context.WithDeadline's. Kept apart, deadlineCtx is
+// 144 bytes: what a call that never watches Done allocates, as before.
+type clockArm struct {
+	done       chan struct{}
+	timer      rampart.Timer
+	stopParent func() bool
+	funcs      map[*afterFunc]struct{} // derived contexts (package context)
 }
 
 const (
-	stateArmed uint32 = 1 << iota // done exists; a timer watches the deadline
-	stateDone                     // err is set; done, if any, is about to close
+	stateArmed      uint32 = 1 << iota // done exists; a timer watches the deadline
+	stateDone                          // err is set; done, if any, is about to close
+	statePollParent                    // set at creation: see pollParent
 )
+
+// pollParent reports whether the parent's end reaches this context through
+// a goroutine (context.AfterFunc), here or in an enclosing timeout, so that
+// Err looks at the parent itself.
+func (c *deadlineCtx) pollParent() bool { return c.state.Load()&statePollParent != 0 }
 
 // armAfter is how many Err calls read the clock before the timer is armed:
 // a few checks cost less than a timer; a loop of checks costs a timer once
@@ -152,18 +163,21 @@ const armAfter = 4
 type afterFunc struct{ f func() }
 
 func newDeadlineCtx(parent context.Context, clock rampart.Clock, at time.Time) *deadlineCtx {
-	c := &deadlineCtx{parent: parent, clock: clock, deadline: at, expires: at}
+	c := &deadlineCtx{parent: parent, clock: clock, expires: at}
 	if outer, ok := parent.(*deadlineCtx); ok {
-		c.outer, c.pollParent = outer, outer.pollParent
+		c.outer = outer
+		if outer.pollParent() {
+			c.state.Store(statePollParent)
+		}
 		if outer.expires.Before(at) {
 			c.expires = outer.expires
 		}
 		if err := outer.addChild(c); err != nil {
 			c.err = err
-			c.state.Store(stateDone)
+			c.state.Or(stateDone)
 		}
 	} else if clock != nil && parent.Done() != nil {
-		c.pollParent = true
+		c.state.Store(statePollParent)
 	}
 	return c
 }
@@ -200,10 +214,10 @@ func (c *deadlineCtx) remaining() time.Duration {
 
 // Deadline returns the earlier of this timeout's deadline and the parent's.
 func (c *deadlineCtx) Deadline() (time.Time, bool) {
-	if pd, ok := c.parent.Deadline(); ok && pd.Before(c.deadline) {
+	if pd, ok := c.parent.Deadline(); ok && pd.Before(c.expires) {
 		return pd, true
 	}
-	return c.deadline, true
+	return c.expires, true
 }
 
 // Value returns the parent's value for key.
@@ -235,14 +249,14 @@ func (c *deadlineCtx) Err() error {
 		}
 		return c.err
 	}
-	if s&stateArmed != 0 && !c.pollParent {
+	if s&(stateArmed|statePollParent) == stateArmed {
 		return nil // the timer watches the deadline
 	}
 	return c.slowErr(s)
 }
 
 func (c *deadlineCtx) slowErr(s uint32) error {
-	if c.pollParent {
+	if s&statePollParent != 0 {
 		if perr := c.parent.Err(); perr != nil {
 			c.end(perr)
 			return c.Err()
@@ -265,7 +279,7 @@ func (c *deadlineCtx) slowErr(s uint32) error {
 // parent under a clock of the caller's.
 func (c *deadlineCtx) arm() {
 	var stop func() bool
-	if c.pollParent && c.outer == nil && c.state.Load()&stateDone == 0 {
+	if s := c.state.Load(); s&statePollParent != 0 && c.outer == nil && s&stateDone == 0 {
 		// Before publishing stateArmed. An ended parent calls
 		// parentDone at once.
 		stop = context.AfterFunc(c.parent, c.parentDone)
@@ -286,10 +300,10 @@ func (c *deadlineCtx) arm() {
 		c.mu.Unlock()
 		return
 	}
-	c.closeDone = make(chan struct{})
-	c.done = c.closeDone
+	a := &clockArm{done: make(chan struct{})}
+	c.arm2, c.done = a, a.done
 	if c.state.Load()&stateDone != 0 {
-		close(c.closeDone)
+		close(a.done)
 		c.state.Or(stateArmed)
 		c.mu.Unlock()
 		if stop != nil {
@@ -297,8 +311,8 @@ func (c *deadlineCtx) arm() {
 		}
 		return
 	}
-	c.timer = c.clock.AfterFunc(c.remaining(), c.fire)
-	c.stopParent = stop
+	a.timer = c.clock.AfterFunc(c.remaining(), c.fire)
+	a.stopParent = stop
 	c.state.Or(stateArmed)
 	c.mu.Unlock()
 }
@@ -327,6 +341,9 @@ func (c *deadlineCtx) armInner() {
 // the goroutine that ends this context.
 func (c *deadlineCtx) AfterFunc(f func()) (stop func() bool) {
 	c.Done() // someone now waits on the deadline: arm the timer
+	if c.inner != nil {
+		return context.AfterFunc(c.inner, f)
+	}
 	c.mu.Lock()
 	if c.state.Load()&stateDone != 0 {
 		c.mu.Unlock()
@@ -334,16 +351,19 @@ func (c *deadlineCtx) AfterFunc(f func()) (stop func() bool) {
 		return func() bool { return false }
 	}
 	a := &afterFunc{f: f}
-	if c.funcs == nil {
-		c.funcs = map[*afterFunc]struct{}{}
+	if c.arm2.funcs == nil {
+		c.arm2.funcs = map[*afterFunc]struct{}{}
 	}
-	c.funcs[a] = struct{}{}
+	c.arm2.funcs[a] = struct{}{}
 	c.mu.Unlock()
 	return func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		_, ok := c.funcs[a]
-		delete(c.funcs, a)
+		if c.arm2.funcs == nil {
+			return false
+		}
+		_, ok := c.arm2.funcs[a]
+		delete(c.arm2.funcs, a)
 		return ok
 	}
 }
@@ -372,7 +392,7 @@ func (c *deadlineCtx) release(judge bool) {
 		return
 	}
 	err := context.Canceled
-	if c.pollParent {
+	if c.pollParent() {
 		if perr := c.parent.Err(); perr != nil {
 			err = perr
 		}
@@ -394,12 +414,16 @@ func (c *deadlineCtx) end(err error) {
 	}
 	c.err = err
 	c.state.Or(stateDone) // before done closes: Err waits for the close
-	if c.closeDone != nil {
-		close(c.closeDone)
+	var timer rampart.Timer
+	var stopParent func() bool
+	var funcs map[*afterFunc]struct{}
+	if a := c.arm2; a != nil {
+		close(a.done)
+		timer, stopParent, funcs = a.timer, a.stopParent, a.funcs
+		a.timer, a.stopParent, a.funcs = nil, nil, nil
 	}
-	timer, stopParent, cancelInner := c.timer, c.stopParent, c.cancelInner
-	funcs, children := c.funcs, c.children
-	c.timer, c.stopParent, c.funcs, c.children = nil, nil, nil, nil
+	cancelInner, children := c.cancelInner, c.children
+	c.children = nil
 	c.mu.Unlock()
 	if cancelInner != nil {
 		cancelInner()
