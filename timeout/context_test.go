@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -85,6 +86,15 @@ func shapes() []shape {
 		{name: "parent=enclosing-timeout", make: func(t *testing.T, d time.Duration) (context.Context, context.CancelCauseFunc, func(error) error, func()) {
 			outer := hold(newPolicy(t, timeout.Config{Timeout: time.Hour}), context.Background())
 			inner := hold(newPolicy(t, timeout.Config{Timeout: d}), outer.ctx)
+			return inner.ctx, func(error) { outer.end(errReturned) }, inner.end, func() {
+				inner.end(errReturned)
+				outer.end(errReturned)
+			}
+		}},
+		{name: "parent=value-over-enclosing-timeout", make: func(t *testing.T, d time.Duration) (context.Context, context.CancelCauseFunc, func(error) error, func()) {
+			// As a retry's later attempts see it (rampart.WithAttempt).
+			outer := hold(newPolicy(t, timeout.Config{Timeout: time.Hour}), context.Background())
+			inner := hold(newPolicy(t, timeout.Config{Timeout: d}), context.WithValue(outer.ctx, keyA{}, "attempt"))
 			return inner.ctx, func(error) { outer.end(errReturned) }, inner.end, func() {
 				inner.end(errReturned)
 				outer.end(errReturned)
@@ -266,7 +276,7 @@ func TestContextEndsDerivedContexts(t *testing.T) {
 				t.Fatalf("Err() = %v, want Canceled", err)
 			}
 			wantCause := error(cause)
-			if s.name == "parent=enclosing-timeout" {
+			if strings.Contains(s.name, "enclosing-timeout") {
 				wantCause = context.Canceled // the enclosing call returned
 			}
 			if s.async {

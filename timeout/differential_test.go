@@ -49,7 +49,7 @@ func (w *world) afterFuncs() string {
 // In a synctest bubble time moves in random steps across the deadlines; on
 // the real clock the deadline is far, and only the other events race.
 func TestContextMatchesWithDeadline(t *testing.T) {
-	parents := []string{"background", "cancellable", "enclosing-timeout"}
+	parents := []string{"background", "cancellable", "enclosing-timeout", "value-over-enclosing-timeout"}
 	for _, parentKind := range parents {
 		for _, bubble := range []bool{true, false} {
 			name := parentKind + "/real-clock"
@@ -97,7 +97,7 @@ func differential(t *testing.T, parentKind string, bubble bool, seed uint64) {
 		b.parent, cb = context.WithCancelCause(context.Background())
 		a.cancelParent, b.cancelParent = ca, cb
 		cleanups = append(cleanups, func() { ca(nil); cb(nil) })
-	case "enclosing-timeout":
+	case "enclosing-timeout", "value-over-enclosing-timeout":
 		outerD := time.Duration(1+r.IntN(150)) * time.Millisecond
 		if !bubble {
 			outerD = 2 * time.Hour
@@ -105,6 +105,9 @@ func differential(t *testing.T, parentKind string, bubble bool, seed uint64) {
 		outer := hold(newPolicy(t, timeout.Config{Timeout: outerD}), context.Background())
 		bp, cb := context.WithTimeout(context.Background(), outerD)
 		a.parent, b.parent = outer.ctx, bp
+		if parentKind == "value-over-enclosing-timeout" {
+			a.parent, b.parent = context.WithValue(a.parent, keyA{}, 2), context.WithValue(b.parent, keyA{}, 2)
+		}
 		a.cancelParent = func(error) { outer.end(errReturned) }
 		b.cancelParent = func(error) { cb() }
 		cleanups = append(cleanups, func() { outer.end(errReturned); cb() })
