@@ -2,6 +2,7 @@ package timeout_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"sync/atomic"
@@ -207,5 +208,80 @@ func differential(t *testing.T, parentKind string, bubble bool, seed uint64) {
 	}
 	if oa, ob := a.observe(), b.observe(); oa != ob {
 		t.Fatalf("at the end (seed %d):\ntimeout:      %s\nWithDeadline: %s", seed, oa, ob)
+	}
+}
+
+// TestContextMatchesWithDeadlineRealClock: on the real clock, with short
+// deadlines awaited through Done (bounded, never slept through), a random
+// tree of derived contexts ends the same way under the timeout's context as
+// under context.WithDeadline's.
+func TestContextMatchesWithDeadlineRealClock(t *testing.T) {
+	for _, parentKind := range []string{"background", "cancellable", "enclosing-timeout"} {
+		t.Run(parentKind, func(t *testing.T) {
+			for seed := range uint64(30) {
+				r := rand.New(rand.NewPCG(seed, 11))
+				d := time.Duration(1+r.IntN(5)) * time.Millisecond
+				var pa, pb context.Context = context.Background(), context.Background()
+				switch parentKind {
+				case "cancellable":
+					var ca, cb context.CancelFunc
+					pa, ca = context.WithCancel(context.Background())
+					pb, cb = context.WithCancel(context.Background())
+					defer ca()
+					defer cb()
+				case "enclosing-timeout":
+					outer := hold(newPolicy(t, timeout.Config{Timeout: time.Hour}), context.Background())
+					defer outer.end(errReturned)
+					pa = outer.ctx
+				}
+				h := hold(newPolicy(t, timeout.Config{Timeout: d}), pa)
+				b, cancelB := context.WithTimeout(pb, d)
+				a := h.ctx
+				type pair struct {
+					a, b   context.Context
+					closes bool // ends when its parent does
+				}
+				pairs := []pair{{a, b, true}}
+				for range r.IntN(12) {
+					p := pairs[r.IntN(len(pairs))]
+					switch r.IntN(4) {
+					case 0:
+						ka, cka := context.WithCancel(p.a)
+						kb, ckb := context.WithCancel(p.b)
+						defer cka()
+						defer ckb()
+						pairs = append(pairs, pair{ka, kb, p.closes})
+					case 1:
+						long := time.Duration(r.IntN(2)) * time.Hour
+						ka, cka := context.WithTimeout(p.a, long+time.Millisecond)
+						kb, ckb := context.WithTimeout(p.b, long+time.Millisecond)
+						defer cka()
+						defer ckb()
+						pairs = append(pairs, pair{ka, kb, p.closes || long == 0})
+					case 2:
+						pairs = append(pairs, pair{context.WithValue(p.a, keyA{}, 1), context.WithValue(p.b, keyA{}, 1), p.closes})
+					case 3:
+						pairs = append(pairs, pair{context.WithoutCancel(p.a), context.WithoutCancel(p.b), false})
+					}
+				}
+				for i, p := range pairs {
+					if p.closes {
+						awaitDone(t, fmt.Sprint("timeout's #", i), p.a.Done())
+						awaitDone(t, fmt.Sprint("WithDeadline's #", i), p.b.Done())
+					}
+				}
+				for i, p := range pairs {
+					oa := fmt.Sprintf("%v/%v/%v", p.a.Err(), context.Cause(p.a), isClosed(p.a.Done()))
+					ob := fmt.Sprintf("%v/%v/%v", p.b.Err(), context.Cause(p.b), isClosed(p.b.Done()))
+					if oa != ob {
+						t.Fatalf("seed %d, context #%d: timeout's %s, WithDeadline's %s", seed, i, oa, ob)
+					}
+				}
+				if err := h.end(errReturned); !errors.Is(err, timeout.ErrTimeout) {
+					t.Fatalf("seed %d: call returned %v", seed, err)
+				}
+				cancelB()
+			}
+		})
 	}
 }
