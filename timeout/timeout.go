@@ -72,8 +72,15 @@ type Config struct {
 	Mode Mode `json:"mode,omitempty"`
 	// Clock is the time source; nil means the real clock.
 	Clock rampart.Clock `json:"-"`
-	// Observers receive EventTimeout, and EventPanic for a panic that
-	// arrives after an abandoned call has returned.
+	// ReportLatePanics, in Abandon mode, turns a panic that the function
+	// raises after its call was abandoned into an EventPanic for the
+	// Observers. By default such a panic is raised again in the goroutine
+	// that ran the function, where nothing recovers it: the program
+	// crashes, as it would have without the timeout, rather than lose the
+	// panic. Setting it requires at least one observer.
+	ReportLatePanics bool `json:"report_late_panics,omitempty"`
+	// Observers receive EventTimeout, and EventPanic for a late panic when
+	// ReportLatePanics is set. New copies the slice.
 	Observers []rampart.Observer `json:"-"`
 }
 
@@ -85,11 +92,12 @@ func (c *Config) UnmarshalJSON(b []byte) error { return config.Unmarshal("timeou
 
 // Policy bounds the duration of a call. It is safe for concurrent use.
 type Policy struct {
-	name      string
-	d         time.Duration
-	mode      Mode
-	clock     rampart.Clock
-	observers []rampart.Observer
+	name             string
+	d                time.Duration
+	mode             Mode
+	reportLatePanics bool
+	clock            rampart.Clock
+	observers        []rampart.Observer
 }
 
 // New returns a timeout policy, or an error naming the first invalid field.
@@ -100,10 +108,16 @@ func New(c Config) (*Policy, error) {
 	if c.Mode > Abandon {
 		return nil, config.Errorf("timeout", "Mode", "must be Cooperative or Abandon, got %v", c.Mode)
 	}
+	if c.ReportLatePanics && len(c.Observers) == 0 {
+		return nil, config.Errorf("timeout", "ReportLatePanics", "needs at least one observer to report to")
+	}
 	if c.Name == "" {
 		c.Name = "timeout"
 	}
-	return &Policy{name: c.Name, d: c.Timeout, mode: c.Mode, clock: c.Clock, observers: c.Observers}, nil
+	return &Policy{
+		name: c.Name, d: c.Timeout, mode: c.Mode, reportLatePanics: c.ReportLatePanics,
+		clock: c.Clock, observers: append([]rampart.Observer(nil), c.Observers...),
+	}, nil
 }
 
 // Name returns the policy's name.
@@ -155,28 +169,28 @@ func (p *Policy) Execute(ctx context.Context, next rampart.Next) error {
 	if p.mode == Abandon {
 		return p.abandon(ctx, next)
 	}
-	tctx := newDeadlineCtx(ctx, p.clock, p.d)
-	released := false
+	dl := newDeadline(ctx, p.clock, p.d)
+	ended := false
 	defer func() {
-		if !released { // the function panicked: free the timer on the way out
-			tctx.release(false)
+		if !ended { // the function panicked: free the timer on the way out
+			dl.end(nil)
 		}
 	}()
-	err := next.Run(tctx)
-	fired := tctx.release(err != nil)
-	released = true
+	err := next.Run(dl.ctx)
+	timedOut := dl.end(err)
+	ended = true
 	if err == nil {
 		// The function finished its work; a deadline that passed while it
 		// was returning does not undo that.
 		return nil
 	}
-	return p.judge(ctx, fired, err)
+	return p.judge(ctx, timedOut, err)
 }
 
-// judge turns err, returned by a call whose deadline fired or not, into what
-// the caller sees.
-func (p *Policy) judge(ctx context.Context, fired bool, err error) error {
-	if !fired {
+// judge turns err, returned by a call that timed out or not, into what the
+// caller sees.
+func (p *Policy) judge(ctx context.Context, timedOut bool, err error) error {
+	if !timedOut {
 		return err
 	}
 	if cerr := ctx.Err(); cerr != nil {
@@ -216,7 +230,7 @@ const (
 )
 
 func (p *Policy) abandon(ctx context.Context, next rampart.Next) error {
-	tctx := newDeadlineCtx(ctx, p.clock, p.d)
+	dl := newDeadline(ctx, p.clock, p.d)
 	attempt := next.Fork()
 	done := make(chan outcome, 1)
 	var state atomic.Int32
@@ -235,37 +249,46 @@ func (p *Policy) abandon(ctx context.Context, next rampart.Next) error {
 				done <- o
 				return
 			}
-			tctx.release(false)
-			// The caller has left. A panic cannot be raised in its
-			// goroutine any more; report it rather than crash the process.
+			dl.end(nil)
 			if o.panicked {
-				rampart.Emit(p.observers, rampart.Event{
-					Kind: rampart.EventPanic, Policy: p.name, Time: rampart.Now(p.clock),
-					Err: fmt.Errorf("%w after the call was abandoned: %v\n%s", rampart.ErrPanic, o.value, o.stack),
-				})
+				p.latePanic(o)
 			}
 		}()
-		o.err = attempt.Run(tctx)
+		o.err = attempt.Run(dl.ctx)
 		ok = true
 	}()
 	select {
 	case o := <-done:
-		return p.finish(ctx, tctx, next, attempt, o)
-	case <-tctx.Done():
+		return p.finish(ctx, &dl, next, attempt, o)
+	case <-dl.ctx.Done():
 		if !state.CompareAndSwap(running, abandoned) {
 			// The function finished at the deadline: take its result.
-			return p.finish(ctx, tctx, next, attempt, <-done)
+			return p.finish(ctx, &dl, next, attempt, <-done)
 		}
-		if !tctx.firedFirst() || ctx.Err() != nil {
-			return ctx.Err()
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
 		}
+		// The context ended and the caller's did not: the deadline passed.
 		p.emitTimeout(nil)
 		return &Error{Policy: p.name, Timeout: p.d}
 	}
 }
 
-func (p *Policy) finish(ctx context.Context, tctx *deadlineCtx, next, attempt rampart.Next, o outcome) error {
-	fired := tctx.release(o.err != nil)
+// latePanic deals with a panic raised by an abandoned function, in the
+// goroutine that ran it, after the caller has left: reported to the
+// observers if the config says so, else raised again, unrecovered.
+func (p *Policy) latePanic(o outcome) {
+	if !p.reportLatePanics {
+		panic(o.value)
+	}
+	rampart.Emit(p.observers, rampart.Event{
+		Kind: rampart.EventPanic, Policy: p.name, Time: rampart.Now(p.clock),
+		Err: fmt.Errorf("%w after the call was abandoned: %v\n%s", rampart.ErrPanic, o.value, o.stack),
+	})
+}
+
+func (p *Policy) finish(ctx context.Context, dl *deadline, next, attempt rampart.Next, o outcome) error {
+	timedOut := dl.end(o.err)
 	if o.panicked {
 		panic(o.value)
 	}
@@ -273,5 +296,5 @@ func (p *Policy) finish(ctx context.Context, tctx *deadlineCtx, next, attempt ra
 	if o.err == nil {
 		return nil
 	}
-	return p.judge(ctx, fired, o.err)
+	return p.judge(ctx, timedOut, o.err)
 }

@@ -242,7 +242,7 @@ func TestPanicIsReraisedAndTimerReleased(t *testing.T) {
 func TestAbandonLatePanicGoesToObservers(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var got atomic.Value
-		p := newPolicy(t, timeout.Config{Timeout: 10 * time.Millisecond, Mode: timeout.Abandon,
+		p := newPolicy(t, timeout.Config{Timeout: 10 * time.Millisecond, Mode: timeout.Abandon, ReportLatePanics: true,
 			Observers: []rampart.Observer{rampart.ObserverFunc(func(e rampart.Event) {
 				if e.Kind == rampart.EventPanic {
 					got.Store(e.Err)
