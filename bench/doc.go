@@ -16,6 +16,10 @@
 //   - Pipeline: fallback + retry + breaker + per-attempt timeout, success
 //     path.
 //   - RateLimit: the limiter's decision on a call it lets through.
+//   - AdaptiveLimiter: an adaptive concurrency limiter's acquire and
+//     release around a call it admits.
+//   - Throttle: a client-side adaptive throttle's decision on a call to a
+//     healthy destination and the report of its outcome.
 //
 // # Fairness
 //

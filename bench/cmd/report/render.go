@@ -29,6 +29,10 @@ var Classes = []Class{
 			"Libraries that lack a part are composed the way their users do (see bench/pipeline.go)."},
 	{"RateLimit", "Rate limiter decision",
 		"The decision on a call the limiter lets through (rate 10⁹/s, far above what the loop reaches), then the call."},
+	{"AdaptiveLimiter", "Adaptive concurrency limiter, acquire + release",
+		"A permit from an adaptive limiter (limit 20 within 20..200, far above the calls in flight), the call, the permit released with its latency."},
+	{"Throttle", "Client-side adaptive throttle decision",
+		"The throttle's decision on a call to a healthy destination, the call, and the report of its success (see bench/overload.go)."},
 }
 
 // Meta is what the report says about the run.
