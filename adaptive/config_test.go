@@ -69,3 +69,20 @@ func TestConfigDefaultsAndExtremes(t *testing.T) {
 		t.Errorf("defaults: %+v, want limit 20, name adaptive", s)
 	}
 }
+
+func TestConfigJSON(t *testing.T) {
+	var c adaptive.Config
+	if err := c.UnmarshalJSON([]byte(`{"algorithm":"vegas","window":"250ms","max_queue":5}`)); err != nil {
+		t.Fatal(err)
+	}
+	if c.Algorithm != adaptive.Vegas || c.Window != 250*time.Millisecond || c.MaxQueue != 5 {
+		t.Errorf("read %+v", c)
+	}
+	b, err := c.MarshalJSON()
+	if err != nil || !strings.Contains(string(b), `"window":"250ms"`) {
+		t.Errorf("wrote %s, %v", b, err)
+	}
+	if err := c.UnmarshalJSON([]byte(`{"windw":"1s"}`)); err == nil {
+		t.Error("unknown key accepted")
+	}
+}

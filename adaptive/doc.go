@@ -62,9 +62,9 @@
 //   - CoDel-style: a call waits at most QueueInterval (100 ms) while the
 //     queue has been empty within that interval, only QueueTarget (5 ms)
 //     once it has stayed non-empty longer ([ErrQueueTimeout]);
-//   - LIFO under overload: while the queue has not emptied for an
-//     interval, the newest waiter is served first, since its caller is the
-//     likeliest to still be waiting (Config.FIFO turns this off).
+//   - LIFO under overload: while the queue has not emptied for
+//     QueueTarget, the newest waiter is served first, since its caller is
+//     the likeliest to still be waiting (Config.FIFO turns this off).
 //
 // # Priorities
 //

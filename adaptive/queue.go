@@ -35,9 +35,9 @@ func (q *queue) push(w *waiter, now int64) {
 	q.live[w.lv]++
 }
 
-// overloaded reports whether the queue has not been empty for interval.
-func (q *queue) overloaded(now, interval int64) bool {
-	return q.len() > 0 && now-q.emptyAt > interval
+// overloaded reports whether the queue has not been empty for d.
+func (q *queue) overloaded(now, d int64) bool {
+	return q.len() > 0 && now-q.emptyAt > d
 }
 
 // remove takes w out of the count of waiters; its entry is dropped later.
@@ -258,7 +258,7 @@ func (l *Limiter) handoff(now int64) {
 	est := l.est.Load()
 	for {
 		l.qmu.Lock()
-		w := l.q.best(!l.s.fifo && l.q.overloaded(now, l.s.interval))
+		w := l.q.best(!l.s.fifo && l.q.overloaded(now, l.s.target))
 		if w == nil {
 			l.qmu.Unlock()
 			return

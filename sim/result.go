@@ -53,6 +53,9 @@ type Summary struct {
 	// server has capacity to spare for its load: the overload sustains
 	// itself after its trigger is gone.
 	Metastable bool `json:"metastable"`
+	// Classes is the goodput per request class, for a scenario with a
+	// CriticalShare; nil otherwise.
+	Classes *Classes `json:"classes,omitempty"`
 }
 
 // Recovered reports whether the run recovered after its faults.

@@ -7,8 +7,9 @@
 //
 // Over the last Window (250 ms by default, exponentially weighted), the
 // throttle counts requests (every request the application made, its own
-// refusals included, as the book does) and accepts (requests the
-// destination accepted), and refuses each new request with probability
+// refusals included, as the book does; a request it let through is counted
+// when its outcome is recorded) and accepts (requests the destination
+// accepted), and refuses each new request with probability
 //
 //	max(0, (requests − K × accepts) / (requests + 1))
 //
@@ -33,7 +34,8 @@
 //
 // # Cost
 //
-// [Throttle.Allow] is two atomic operations while the destination accepts
-// enough: no lock, no clock read, no random draw. The counts are folded
-// (one clock read) about 32 times a Window, fewer calls apart at low rates.
+// [Throttle.Allow] is one atomic load while the destination accepts
+// enough: no lock, no clock read, no random draw, no write;
+// [Throttle.Record] is two atomic adds. The counts are folded (one clock
+// read) about 32 times a Window, fewer calls apart at low rates.
 package throttle

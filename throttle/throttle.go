@@ -69,6 +69,13 @@ type Config struct {
 	Observers []rampart.Observer `json:"-"`
 }
 
+// MarshalJSON writes c as JSON with durations as strings such as "250ms".
+func (c Config) MarshalJSON() ([]byte, error) { return config.Marshal(c) }
+
+// UnmarshalJSON reads c from JSON; durations may be strings such as
+// "250ms"; an unknown key is an error.
+func (c *Config) UnmarshalJSON(data []byte) error { return config.Unmarshal("throttle", data, c) }
+
 // Throttle is client-side adaptive throttling, as in the Google SRE book
 // ("Handling Overload"): each request is refused locally with probability
 //
@@ -79,7 +86,7 @@ type Config struct {
 // Window. Share one Throttle per destination among all its callers. It is
 // safe for concurrent use.
 type Throttle struct {
-	requests atomic.Int64  // every request, refusals included
+	requests atomic.Int64  // every request with its outcome, refusals included
 	accepts  atomic.Int64  // requests the destination accepted
 	prob     atomic.Uint64 // the refusal probability, as float64 bits
 	stride   atomic.Int64  // fold the counts every stride requests
@@ -136,27 +143,31 @@ func New(c Config) (*Throttle, error) {
 	return t, nil
 }
 
-// Allow decides whether to send one request, and counts it. Report the
-// outcome of an allowed request with [Throttle.Record]; a refused one needs
-// nothing more.
+// Allow decides whether to send one request. Report the outcome of an
+// allowed request with [Throttle.Record]; a refused one is counted as a
+// request at once and needs nothing more.
 //
-// While the destination accepts enough, Allow is two atomic operations: no
-// lock, no clock, no random draw.
+// While the destination accepts enough, Allow is one atomic load: no
+// lock, no clock, no random draw, no write.
 func (t *Throttle) Allow() bool {
-	n := t.requests.Add(1)
-	if n&(t.stride.Load()-1) == 0 {
-		t.fold()
-	}
 	p := math.Float64frombits(t.prob.Load())
 	if p == 0 || t.draw() >= p {
 		return true
 	}
 	t.refused.Add(1)
+	t.count(t.requests.Add(1))
 	if len(t.observers) > 0 {
 		rampart.Emit(t.observers, rampart.Event{Kind: rampart.EventRejected, Policy: t.name,
 			Time: rampart.Now(t.clock), Reason: "throttled", Err: errThrottled})
 	}
 	return false
+}
+
+// count folds the counts every stride requests.
+func (t *Throttle) count(n int64) {
+	if n&(t.stride.Load()-1) == 0 {
+		t.fold()
+	}
 }
 
 func (t *Throttle) draw() float64 {
@@ -166,11 +177,16 @@ func (t *Throttle) draw() float64 {
 	return fastrand.Float64(fastrand.Runtime{}.Uint64())
 }
 
-// Record reports whether the destination accepted an allowed request.
+// Record reports whether the destination accepted an allowed request. The
+// request is counted now, with its outcome, rather than when it was
+// allowed: counted while in flight, requests would outnumber accepts by the
+// calls under way, which at a few requests a second is enough to refuse
+// calls to a healthy destination.
 func (t *Throttle) Record(accepted bool) {
 	if accepted {
 		t.accepts.Add(1)
 	}
+	t.count(t.requests.Add(1))
 }
 
 // fold brings the decayed counts up to date and recomputes the refusal

@@ -43,6 +43,7 @@ type simOptions struct {
 	seed         int64
 	rate         float64
 	duration     time.Duration
+	server       string
 }
 
 // runSim is rampart sim: it writes its report to stdout and usage to stderr.
@@ -67,6 +68,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&o.seed, "seed", -1, "override the scenario's random seed")
 	fs.Float64Var(&o.rate, "rate", 0, "override the scenario's total request rate per second")
 	fs.DurationVar(&o.duration, "duration", 0, "override the scenario's duration")
+	fs.StringVar(&o.server, "server", "", "override the server's admission `model`: fifo (serve abandoned work, the default), drop-abandoned or adaptive (an adaptive concurrency limiter with its queue)")
 
 	// Flags may come before or after the scenario name.
 	var names []string
@@ -163,6 +165,9 @@ func (o *simOptions) scenario(names []string) (sim.Scenario, error) {
 	}
 	if o.duration > 0 {
 		sc.Duration = o.duration
+	}
+	if o.server != "" {
+		sc.Server = o.server
 	}
 	return sc, sc.Validate()
 }
