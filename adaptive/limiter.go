@@ -128,7 +128,8 @@ type Permit struct {
 // or ctx's deadline, and never past the point where the call could no
 // longer finish before that deadline. A rejection matches [ErrLimited] and
 // [rampart.ErrRejected]; a ctx already done, or done while waiting, gives
-// an error matching [ErrAbandoned] and ctx's error.
+// an error matching [ErrAbandoned] and ctx's error. ctx's deadline is read
+// on the limiter's clock (Config.Clock).
 //
 // Admission takes no lock, and allocates nothing; waiting does both.
 func (l *Limiter) Acquire(ctx context.Context) (Permit, error) {

@@ -183,7 +183,8 @@ func TestGroupSharesPerDestination(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if g.For("a") != g.For("a") || g.For("a") == g.For("b") {
+	a := g.For("a")
+	if again := g.For("a"); a != again || a == g.For("b") {
 		t.Error("want one throttle per destination")
 	}
 	if s := g.For("a").Snapshot(); s.Name != "throttle:a" {
