@@ -44,7 +44,7 @@ const (
 
 	ThrottleK        = 2
 	ThrottleWindow   = 250 * time.Millisecond
-	ThrottleMinCalls = 4
+	ThrottleMinCalls = 8
 )
 
 // ErrOverloaded is what a limiter or throttle row returns when it refuses.

@@ -26,7 +26,7 @@
 // destination has recovered, stays stuck refusing. The simulator's sweep
 // measured 12–88 s of needless refusals with 200 clients at 3.5 requests a
 // second each. So the throttle always lets MinSent requests a Window
-// through (4 by default): the refusal probability is capped at
+// through (8 by default): the refusal probability is capped at
 // 1 − MinSent/requests, and below MinSent requests a Window it never
 // refuses. Share one throttle per destination among all of a process's
 // callers ([Group]) so that it sees their combined rate, and leave a
