@@ -20,6 +20,10 @@
 //   - Hedge: a hedging policy whose first attempt answers before the
 //     delay, so no hedge fires.
 //   - ChaosDisabled: a call through a chaos policy that is switched off.
+//   - AdaptiveLimiter: an adaptive concurrency limiter's acquire and
+//     release around a call it admits.
+//   - Throttle: a client-side adaptive throttle's decision on a call to a
+//     healthy destination and the report of its outcome.
 //
 // # Fairness
 //

@@ -2,13 +2,19 @@ package sim
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"time"
 
 	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/circuitbreaker"
 	"github.com/rampart-go/rampart/retry"
+	"github.com/rampart-go/rampart/throttle"
 )
+
+// errThrottled is the local refusal of a client's throttle.
+var errThrottled = fmt.Errorf("sim: %w", throttle.ErrThrottled)
 
 // agent is one client's instance of a policy: it decides, in simulated
 // time, whether each attempt may go and whether to try again.
@@ -41,8 +47,9 @@ func (once) settle(*request, error, time.Time) (bool, time.Duration) { return fa
 // [retry.Call] its Execute drives, the breaker's through [Breaker.Allow] and
 // [circuitbreaker.Permit.Done], all in simulated time. Either may be nil.
 type guard struct {
-	retry   *retry.Policy
-	breaker *circuitbreaker.Breaker
+	retry    *retry.Policy
+	breaker  *circuitbreaker.Breaker
+	throttle *throttle.Throttle
 }
 
 func (g guard) begin(r *request, now time.Time) {
@@ -57,6 +64,12 @@ func (g guard) begin(r *request, now time.Time) {
 }
 
 func (g guard) admit(r *request, _ time.Time) error {
+	if g.throttle != nil {
+		if !g.throttle.Allow() {
+			return errThrottled
+		}
+		r.sent = true
+	}
 	if g.breaker == nil {
 		return nil
 	}
@@ -72,6 +85,10 @@ func (g guard) settle(r *request, err error, now time.Time) (bool, time.Duration
 	if r.admitted {
 		r.permit.Done(err)
 		r.permit, r.admitted = circuitbreaker.Permit{}, false
+	}
+	if r.sent {
+		g.throttle.Record(err == nil || errors.Is(err, rampart.ErrRejected))
+		r.sent = false
 	}
 	if g.retry == nil {
 		return false, 0

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/adaptive"
 	"github.com/rampart-go/rampart/circuitbreaker"
 	"github.com/rampart-go/rampart/retry"
 )
@@ -63,6 +64,10 @@ type engine struct {
 
 	outstanding int
 	m           metrics
+
+	adm     *admission // the adaptive server's limiter, if any
+	classes *rand.Rand // draws request classes, if any
+	perCls  classCounts
 }
 
 // client is one open-loop source of requests with its own policy instance.
@@ -82,13 +87,18 @@ type request struct {
 	call     retry.Call            // the retry policy's state, if any
 	permit   circuitbreaker.Permit // the breaker's leave for the attempt in flight
 	admitted bool                  // permit is held
+	critical bool                  // the request's class, with Scenario.CriticalShare
+	sent     bool                  // the throttle let the attempt in flight through
 }
 
 // attempt is one try of a request, sent to the server.
 type attempt struct {
 	req      *request
-	answered bool // the client has its outcome (response or timeout)
-	fail     bool // the server will answer with ErrServer
+	answered bool            // the client has its outcome (response or timeout)
+	fail     bool            // the server will answer with ErrServer
+	deadline int64           // when the client stops waiting
+	let      bool            // the adaptive server's limiter admitted it
+	permit   adaptive.Permit // the limiter's permit, while let
 }
 
 func newEngine(sc Scenario, p *Policy) (*engine, error) {
@@ -104,6 +114,13 @@ func newEngine(sc Scenario, p *Policy) (*engine, error) {
 		e.thin = e.thin || f.Kind == FaultLoadSpike
 	}
 	e.m.init(sc)
+	if sc.Server == ServerAdaptive {
+		adm, err := newAdmission(e)
+		if err != nil {
+			return nil, err
+		}
+		e.adm = adm
+	}
 	perClient := sc.Rate / float64(sc.Clients)
 	gap := 1e9 / (perClient * e.loadMax)
 	for i := range sc.Clients {
@@ -148,6 +165,7 @@ func (e *engine) scheduleArrival(c *client) {
 // nobody waits for it.
 func (e *engine) run() {
 	for len(e.agenda) > 0 {
+		e.fireTimers()
 		ev := e.agenda.pop()
 		if ev.at >= e.dur && e.outstanding == 0 {
 			break
@@ -187,6 +205,7 @@ func (e *engine) arrive(c *client) {
 		r.deadline = e.now + int64(e.sc.Deadline)
 	}
 	e.outstanding++
+	e.drawClass(r)
 	e.m.request(e.now)
 	c.agent.begin(r, e.time())
 	e.send(r)
@@ -206,7 +225,8 @@ func (e *engine) send(r *request) {
 	if r.deadline != 0 {
 		timeout = min(timeout, r.deadline-e.now)
 	}
-	e.schedule(event{at: e.now + timeout, kind: evTimeout, att: a})
+	a.deadline = e.now + timeout
+	e.schedule(event{at: a.deadline, kind: evTimeout, att: a})
 	e.enqueue(a)
 }
 
@@ -240,10 +260,15 @@ func (e *engine) settle(r *request, err error) {
 func (e *engine) finish(r *request, ok bool) {
 	e.outstanding--
 	e.m.finish(r.arrival, e.now, ok)
+	e.perCls.finish(r.critical, ok)
 }
 
 // enqueue hands a to a free worker, or queues it.
 func (e *engine) enqueue(a *attempt) {
+	if e.adm != nil && !a.let {
+		e.adm.arrive(a)
+		return
+	}
 	if e.busy < e.sc.Workers {
 		e.serve(a)
 		return
@@ -260,17 +285,19 @@ func (e *engine) enqueue(a *attempt) {
 // waits, and starts the next queued attempt.
 func (e *engine) done(a *attempt) {
 	e.busy--
+	var err error
+	if a.fail {
+		err = ErrServer
+	}
 	if !a.answered {
-		var err error
-		if a.fail {
-			err = ErrServer
-		}
 		e.answer(a, err)
 	}
+	a.finishPermit(true, err)
 	for e.busy < e.sc.Workers && e.queue.len() > 0 {
 		e.m.trackQueue(e.now, e.queue.len())
 		next := e.queue.pop()
 		if e.sc.CancelAbandoned && next.answered {
+			next.finishPermit(false, nil)
 			continue
 		}
 		e.serve(next)

@@ -13,6 +13,7 @@ import (
 	"github.com/rampart-go/rampart/circuitbreaker"
 	"github.com/rampart-go/rampart/internal/config"
 	"github.com/rampart-go/rampart/retry"
+	"github.com/rampart-go/rampart/throttle"
 )
 
 // Policy is what each simulated client runs around its calls, described
@@ -40,6 +41,12 @@ type Policy struct {
 	// breaker → call: every attempt asks it first. Its Clock is set to the
 	// simulation's clock.
 	Breaker *circuitbreaker.Config `json:"breaker,omitempty"`
+	// Throttle configures client-side adaptive throttling (package
+	// throttle) in front of the breaker: every attempt asks it first,
+	// and a refusal ends the request as a breaker's rejection does. Its
+	// Clock is set to the simulation's clock and its Seed drawn from the
+	// client's stream.
+	Throttle *throttle.Config `json:"throttle,omitempty"`
 }
 
 // MarshalJSON writes the policy as JSON.
@@ -73,6 +80,11 @@ func (p Policy) Validate() error {
 			return nested(t, "Breaker", err)
 		}
 	}
+	if p.Throttle != nil {
+		if _, err := throttle.New(*p.Throttle); err != nil {
+			return err
+		}
+	}
 	if p.RatioBudget != nil {
 		if p.Retry == nil {
 			return config.Errorf("sim", "ratio_budget", "needs retry to be set")
@@ -98,7 +110,7 @@ func nested(t reflect.Type, field string, err error) error {
 }
 
 func (p *Policy) newAgent(env agentEnv) (agent, error) {
-	if p.Retry == nil && p.Breaker == nil {
+	if p.Retry == nil && p.Breaker == nil && p.Throttle == nil {
 		return once{}, nil
 	}
 	var g guard
@@ -131,6 +143,16 @@ func (p *Policy) newAgent(env agentEnv) (agent, error) {
 		}
 		g.breaker = b
 	}
+	if p.Throttle != nil {
+		tc := *p.Throttle
+		tc.Clock = env.clock
+		tc.Seed = env.rand.Uint64() | 1
+		t, err := throttle.New(tc)
+		if err != nil {
+			return nil, err
+		}
+		g.throttle = t
+	}
 	return g, nil
 }
 
@@ -146,6 +168,11 @@ func (p *Policy) newAgent(env agentEnv) (agent, error) {
 //     exponential backoff from 100ms) but no retry budget.
 //   - default: rampart retry with its defaults, retry budget included.
 //   - breaker: default plus a rampart circuit breaker with its defaults.
+//   - throttle: default plus client-side adaptive throttling (package
+//     throttle) with its defaults, per client.
+//   - recommended: default plus the throttle in front of the breaker,
+//     both with their defaults: the client default this package
+//     recommends (see docs/sim-sweep.md for how it compares).
 func Policies() []Policy {
 	return []Policy{
 		{Name: "none"},
@@ -161,6 +188,8 @@ func Policies() []Policy {
 		{Name: "retry", Retry: &retry.Config{DisableBudget: true}},
 		{Name: "default", Retry: &retry.Config{}},
 		{Name: "breaker", Retry: &retry.Config{}, Breaker: &circuitbreaker.Config{}},
+		{Name: "throttle", Retry: &retry.Config{}, Throttle: &throttle.Config{}},
+		{Name: "recommended", Retry: &retry.Config{}, Breaker: &circuitbreaker.Config{}, Throttle: &throttle.Config{}},
 	}
 }
 

@@ -72,6 +72,9 @@ type Summary struct {
 	// above the healthy bounds of RecoverySeconds) although the healthy
 	// server has capacity to spare for its load.
 	Metastable bool `json:"metastable"`
+	// Classes is the goodput per request class, for a scenario with a
+	// CriticalShare; nil otherwise.
+	Classes *Classes `json:"classes,omitempty"`
 }
 
 // Recovered reports whether the run recovered after its faults.

@@ -16,5 +16,9 @@ func Run(sc Scenario, p Policy) (*Result, error) {
 		return nil, err
 	}
 	e.run()
-	return e.m.result(sc, p.Name), nil
+	r := e.m.result(sc, p.Name)
+	if sc.CriticalShare > 0 {
+		r.Summary.Classes = e.perCls.result()
+	}
+	return r, nil
 }

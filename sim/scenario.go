@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/adaptive"
 	"github.com/rampart-go/rampart/internal/config"
 )
 
@@ -58,6 +59,18 @@ type Scenario struct {
 	// Faults strike the server (or, for load spikes, the clients) over
 	// windows of time.
 	Faults []Fault `json:"faults,omitempty"`
+	// Server is the server's admission model: "fifo" (the default),
+	// "drop-abandoned" or "adaptive" (see [ServerFIFO] and the others).
+	Server string `json:"server,omitempty"`
+	// Limiter configures the "adaptive" server's limiter. nil means
+	// Gradient2 with limits from Workers to 10 × Workers and a queue of
+	// 10 × Workers.
+	Limiter *adaptive.Config `json:"limiter,omitempty"`
+	// CriticalShare, in [0, 1], makes that share of requests critical
+	// and the rest sheddable, for priority experiments: the adaptive
+	// server sheds sheddable ones first, and the result reports goodput
+	// per class. Zero means one class of default priority.
+	CriticalShare float64 `json:"critical_share,omitempty"`
 }
 
 // MarshalJSON writes the scenario with durations as strings.
@@ -180,6 +193,12 @@ func (s Scenario) withDefaults() Scenario {
 	if s.Clients == 0 {
 		s.Clients = 10
 	}
+	if s.Server == "" {
+		s.Server = ServerFIFO
+	}
+	if s.Server != ServerFIFO {
+		s.CancelAbandoned = true
+	}
 	if s.Rate == 0 {
 		s.Rate = 700
 	}
@@ -257,7 +276,7 @@ func (s Scenario) Validate() error {
 	if n := d.Rate * d.Duration.Seconds() * d.peakLoad(); n > maxRequests {
 		return config.Errorf("sim", "rate", "times duration (and the largest load spike) must stay within %g requests, got %g", maxRequests, n)
 	}
-	return nil
+	return s.validateServer()
 }
 
 func (f Fault) validate(i int) error {

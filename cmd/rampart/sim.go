@@ -46,6 +46,7 @@ type simOptions struct {
 	rate         float64
 	duration     time.Duration
 	set          []string // the flags given
+	server       string
 }
 
 // runSim is rampart sim: it writes its report to stdout and usage to stderr.
@@ -70,6 +71,7 @@ func runSim(args []string, stdout, stderr io.Writer) error {
 	fs.Int64Var(&o.seed, "seed", 0, "override the scenario's random seed (≥ 0)")
 	fs.Float64Var(&o.rate, "rate", 0, "override the scenario's total request rate per second")
 	fs.DurationVar(&o.duration, "duration", 0, "override the scenario's duration")
+	fs.StringVar(&o.server, "server", "", "override the server's admission `model`: fifo (serve abandoned work, the default), drop-abandoned or adaptive (an adaptive concurrency limiter with its queue)")
 
 	// Flags may come before or after the scenario name.
 	var names []string
@@ -174,6 +176,9 @@ func (o *simOptions) scenario(names []string) (sim.Scenario, error) {
 	}
 	if set("duration") {
 		sc.Duration = o.duration
+	}
+	if o.server != "" {
+		sc.Server = o.server
 	}
 	if err := sc.Validate(); err != nil {
 		var ce *rampart.ConfigError

@@ -39,6 +39,10 @@ var Classes = []Class{
 		"One hedge at most after a fixed 1 s delay, no budget; the first attempt looks at its context and answers at once."},
 	{"ChaosDisabled", "Chaos injection, switched off",
 		"A call through a fault-injection policy that is switched off: the cost of leaving it in a production pipeline. No peer offers one."},
+	{"AdaptiveLimiter", "Adaptive concurrency limiter, acquire + release",
+		"A permit from an adaptive limiter (limit 20 within 20..200, far above the calls in flight), the call, the permit released with its latency."},
+	{"Throttle", "Client-side adaptive throttle decision",
+		"The throttle's decision on a call to a healthy destination, the call, and the report of its success (see bench/overload.go)."},
 }
 
 // Meta is what the report says about the run.
