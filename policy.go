@@ -29,9 +29,13 @@ var ErrNilPolicy = errors.New("rampart: nil policy")
 // error; [Get] is the one for work that returns a value.
 //
 // Do allocates nothing of its own: the cost is whatever p's policies need.
+// A nil fn returns [ErrNilFunc] without running any policy.
 func Do(ctx context.Context, p Policy, fn func(context.Context) error) error {
 	if p == nil {
 		return ErrNilPolicy
+	}
+	if fn == nil {
+		return ErrNilFunc
 	}
 	return p.Execute(ctx, Next{fn: fn})
 }
@@ -40,11 +44,15 @@ func Do(ctx context.Context, p Policy, fn func(context.Context) error) error {
 // in its place. The type parameter is on the call, not on the policy, so one
 // policy serves every result type.
 //
-// Get costs one allocation (the result slot) on top of what p needs.
+// Get costs one allocation (the result slot) on top of what p needs. A nil
+// fn returns [ErrNilFunc] without running any policy.
 func Get[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error)) (T, error) {
-	if p == nil {
+	if p == nil || fn == nil {
 		var zero T
-		return zero, ErrNilPolicy
+		if p == nil {
+			return zero, ErrNilPolicy
+		}
+		return zero, ErrNilFunc
 	}
 	c := &call[T]{fn: fn}
 	err := p.Execute(ctx, Next{op: c})
@@ -122,6 +130,9 @@ func (c *Chain) Execute(ctx context.Context, next Next) error {
 	if c.err != nil {
 		return c.err
 	}
+	if next.fn == nil && next.op == nil && next.rest == nil {
+		return ErrNilFunc // before any policy runs
+	}
 	h := c.head
 	if h == nil {
 		return next.Run(ctx)
@@ -134,16 +145,18 @@ func (c *Chain) Execute(ctx context.Context, next Next) error {
 	return h.p.Execute(ctx, next.at(h.next))
 }
 
-// Do runs fn under the pipeline; see [Do].
+// Do runs fn under the pipeline; see [Do]. A nil fn returns [ErrNilFunc]
+// without running any policy.
 func (c *Chain) Do(ctx context.Context, fn func(context.Context) error) error {
 	// Small enough to inline into the caller, so a pipeline of one policy
 	// adds no call of its own to the policy's.
 	p := c.entry
-	if p == nil {
-		p = c // a zero Chain, not made by Pipeline: an empty pipeline
+	if fn == nil || p == nil {
+		p = c // a nil function, or a zero Chain (not made by Pipeline)
 	}
 	return p.Execute(ctx, Next{fn: fn})
 }
+
 
 // Policies returns the pipeline's policies, outermost first.
 func (c *Chain) Policies() []Policy { return append([]Policy(nil), c.policies...) }
