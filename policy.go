@@ -157,7 +157,6 @@ func (c *Chain) Do(ctx context.Context, fn func(context.Context) error) error {
 	return p.Execute(ctx, Next{fn: fn})
 }
 
-
 // Policies returns the pipeline's policies, outermost first.
 func (c *Chain) Policies() []Policy { return append([]Policy(nil), c.policies...) }
 
