@@ -165,7 +165,7 @@ func (p *Policy) retry(ctx context.Context, fn func(context.Context) error, next
 			}
 			err = ErrRetryableResult
 		}
-		d := c.Failed(ctx, err, rampart.Now(p.clock))
+		d := c.failed(ctx, err, instant{})
 		if !d.Retry {
 			return d.Err
 		}
