@@ -105,23 +105,40 @@ func (i *instant) get(clock rampart.Clock) time.Time {
 
 // failed is Failed with the time read lazily.
 func (c *Call) failed(ctx context.Context, err error, now instant) Decision {
-	p := c.p
 	if err == nil {
 		c.Succeeded()
 		return Decision{}
 	}
 	c.last = err
+	if d, stop := c.p.final(ctx, err, c.attempts); stop {
+		return d
+	}
+	return c.decide(err, now)
+}
+
+// final applies the first two rules of [Call.Failed] to err, the error of
+// attempt number attempts: it reports whether the call ends with it whatever
+// the budget, backoff and deadline say, and how. It reads no clock and
+// allocates nothing, unless the caller's context ended the call.
+func (p *Policy) final(ctx context.Context, err error, attempts int) (Decision, bool) {
 	if ctx != nil && ctx.Err() != nil {
 		if rampart.CausedByCaller(ctx, err) {
-			return Decision{Err: err, Reason: ReasonCanceled}
+			return Decision{Err: err, Reason: ReasonCanceled}, true
 		}
-		return Decision{Err: &interruptedError{attempts: c.attempts, ctxErr: ctx.Err(), last: err}, Reason: ReasonCanceled}
+		return Decision{Err: &interruptedError{attempts: attempts, ctxErr: ctx.Err(), last: err}, Reason: ReasonCanceled}, true
 	}
 	// ErrRetryableResult comes only from a policy with RetryOnResult.
 	resultRetry := p.onResult != nil && errors.Is(err, ErrRetryableResult)
 	if !p.retryAll && !resultRetry && !p.retryable(ctx, err) {
-		return Decision{Err: err, Reason: ReasonNotRetryable}
+		return Decision{Err: err, Reason: ReasonNotRetryable}, true
 	}
+	return Decision{}, false
+}
+
+// decide applies the rest of the rules of [Call.Failed] to err, a failure
+// that may be retried.
+func (c *Call) decide(err error, now instant) Decision {
+	p := c.p
 	if p.budget != nil {
 		p.budget.OnFailure()
 	}

@@ -155,8 +155,17 @@ func (p *Policy) execute(ctx context.Context, fn func(context.Context) error, ne
 // retry is the loop after the first attempt returned err (or a result to
 // look at). It makes every decision through a [Call], as a simulator does.
 func (p *Policy) retry(ctx context.Context, fn func(context.Context) error, next rampart.Next, err error, start time.Time) error {
+	if err != nil {
+		// An error that is not retried (a rejection, a Permanent error,
+		// the caller leaving) returns before anything is set up for a
+		// retry.
+		if d, stop := p.final(ctx, err, 1); stop {
+			return d.Err
+		}
+	}
 	deadline, _ := ctx.Deadline()
-	c := Call{p: p, attempts: 1, start: start, deadline: deadline}
+	c := Call{p: p, attempts: 1, start: start, deadline: deadline, last: err}
+	judged := err != nil // by final, above
 	for {
 		if err == nil {
 			if p.onResult == nil || !p.resultRetryable(next) {
@@ -165,7 +174,12 @@ func (p *Policy) retry(ctx context.Context, fn func(context.Context) error, next
 			}
 			err = ErrRetryableResult
 		}
-		d := c.failed(ctx, err, instant{})
+		var d Decision
+		if judged {
+			d, judged = c.decide(err, instant{}), false
+		} else {
+			d = c.failed(ctx, err, instant{})
+		}
 		if !d.Retry {
 			return d.Err
 		}
