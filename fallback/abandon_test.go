@@ -121,3 +121,24 @@ func TestNilFunctionRunsNoFallback(t *testing.T) {
 		t.Errorf("Get(nil) = %v, fallback used %v; want ErrNilFunc and no fallback", err, used)
 	}
 }
+
+func TestNewReportIsFilledInLikeWithReport(t *testing.T) {
+	p := must(fallback.Value(7, fallback.Config{Name: "seven"}))
+	type key struct{}
+	parent := context.WithValue(context.Background(), key{}, "kept")
+	ctx, rep := fallback.NewReport(parent)
+	if ctx.Value(key{}) != "kept" {
+		t.Error("NewReport's context lost its parent's values")
+	}
+	v, err := rampart.Get(ctx, p, fail[int])
+	if v != 7 || err != nil || !rep.Used || rep.Policy != "seven" || !errors.Is(rep.Cause, errDown) {
+		t.Fatalf("Get = %v, %v; report %+v", v, err, rep)
+	}
+	ok := func(context.Context) (int, error) { return 1, nil }
+	if n := testing.AllocsPerRun(100, func() {
+		ctx, _ := fallback.NewReport(parent)
+		_, _ = rampart.Get(ctx, p, ok)
+	}); n != 2 {
+		t.Errorf("NewReport + Get allocate %v times, want 2 (the report's context, Get's result)", n)
+	}
+}

@@ -23,7 +23,35 @@ type Report struct {
 type reportKey struct{}
 
 // WithReport returns a copy of ctx through which fallbacks fill in r.
-// It costs one small allocation; calls without a report pay nothing.
+// It costs one small allocation (and r escapes to the heap); calls without
+// a report pay nothing. [NewReport] makes the report and its context in one
+// allocation.
 func WithReport(ctx context.Context, r *Report) context.Context {
 	return context.WithValue(ctx, reportKey{}, r)
+}
+
+// NewReport returns a copy of ctx through which fallbacks fill in a report,
+// and that report, read it once the call has returned. It is [WithReport]
+// with a new Report, both in one allocation:
+//
+//	ctx, rep := fallback.NewReport(ctx)
+//	items, err := rampart.Get(ctx, pipeline, fetch)
+//	if rep.Used { ... }
+func NewReport(ctx context.Context) (context.Context, *Report) {
+	c := &reportCtx{Context: ctx}
+	return c, &c.r
+}
+
+// reportCtx is a context carrying its own Report. Every other method, and
+// every other key's value, is the parent's.
+type reportCtx struct {
+	context.Context
+	r Report
+}
+
+func (c *reportCtx) Value(key any) any {
+	if key == (reportKey{}) {
+		return &c.r
+	}
+	return c.Context.Value(key)
 }

@@ -186,19 +186,23 @@ func (c *Call) decide(err error, now instant) Decision {
 }
 
 // retryable reports whether err, a failed attempt's error, may be retried
-// (RetryAll aside): not a local rejection, a failure per the Classifier,
-// and not Permanent. The cheap checks go first; a Classifier that calls
-// the error a success counts as one.
+// (RetryAll aside): a failure per the Classifier, not a local rejection,
+// and not Permanent. A Classifier that calls the error a success counts as
+// one. final has checked that the caller's context is live, so the default
+// classifier, [rampart.Classify], would call any error a failure: it is not
+// run again.
 func (p *Policy) retryable(ctx context.Context, err error) bool {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	switch rampart.ClassifyWith(p.classifier, ctx, err) {
-	case rampart.Success:
-		p.succeeded()
-		return false
-	case rampart.Ignored:
-		return false
+	if p.classifier != nil {
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		switch p.classifier(ctx, err) {
+		case rampart.Success:
+			p.succeeded()
+			return false
+		case rampart.Ignored:
+			return false
+		}
 	}
 	return !errors.Is(err, rampart.ErrRejected) && !rampart.IsPermanent(err)
 }
