@@ -226,10 +226,8 @@ var ErrNilFunc = errors.New("rampart: nil function")
 
 // call is the result slot of a [Get].
 type call[T any] struct {
-	fn      func(context.Context) (T, error)
-	v       T
-	forked  bool // made by fork: publish into pending
-	pending held
+	fn func(context.Context) (T, error)
+	v  T
 }
 
 func (c *call[T]) run(ctx context.Context) error {
@@ -241,21 +239,33 @@ func (c *call[T]) run(ctx context.Context) error {
 	return err
 }
 
-func (c *call[T]) fork() operation { return &call[T]{fn: c.fn, forked: true} }
+func (c *call[T]) fork() operation { return &forkedCall[T]{call: call[T]{fn: c.fn}} }
 
 func (c *call[T]) adopt(from operation) {
-	if f, ok := from.(*call[T]); ok && f != c {
+	if f, ok := from.(*forkedCall[T]); ok {
 		c.v = f.v
-		f.pending.pass(c.held())
+		f.pending.pass(nil)
 	}
 }
 
-func (c *call[T]) held() *held {
-	if !c.forked {
-		return nil
-	}
-	return &c.pending
+func (c *call[T]) held() *held { return nil }
+
+// forkedCall is a fork of a Get's call: a result slot of its own, and the
+// writes held until it is adopted. A type apart, so that the caller's own
+// slot stays two words.
+type forkedCall[T any] struct {
+	call[T]
+	pending held
 }
+
+func (c *forkedCall[T]) adopt(from operation) {
+	if f, ok := from.(*forkedCall[T]); ok && f != c {
+		c.v = f.v
+		f.pending.pass(&c.pending)
+	}
+}
+
+func (c *forkedCall[T]) held() *held { return &c.pending }
 
 func (c *call[T]) result() (any, bool) { return c.v, true }
 
