@@ -2,8 +2,8 @@ package rampart
 
 import (
 	"context"
-	"fmt"
-	"strconv"
+
+	"github.com/rampart-go/rampart/internal/ctxval"
 )
 
 // Attempt describes one execution of the protected function.
@@ -34,31 +34,5 @@ func AttemptFrom(ctx context.Context) Attempt {
 // no value, so it allocates nothing). It costs one allocation, half of what
 // [context.WithValue] would: the context and the attempt are one object.
 func WithAttempt(ctx context.Context, a Attempt) context.Context {
-	return &attemptCtx{Context: ctx, a: a}
-}
-
-// attemptCtx is ctx carrying an attempt. Every other method, and every
-// other key's value, is ctx's, so contexts derived from it find the
-// standard library's cancellation underneath as they would through
-// [context.WithValue].
-type attemptCtx struct {
-	context.Context
-	a Attempt
-}
-
-func (c *attemptCtx) Value(key any) any {
-	if key == (attemptKey{}) {
-		return &c.a
-	}
-	return c.Context.Value(key)
-}
-
-// String describes the context for debugging, as the standard library's
-// contexts do.
-func (c *attemptCtx) String() string {
-	parent := fmt.Sprintf("%T", c.Context)
-	if s, ok := c.Context.(fmt.Stringer); ok {
-		parent = s.String()
-	}
-	return parent + ".WithAttempt(" + strconv.Itoa(c.a.Number) + ")"
+	return ctxval.New[attemptKey](ctx, a)
 }

@@ -3,6 +3,8 @@ package fallback
 import (
 	"context"
 	"time"
+
+	"github.com/rampart-go/rampart/internal/ctxval"
 )
 
 // Report tells a caller whether the result it got came from a fallback, and
@@ -38,20 +40,6 @@ func WithReport(ctx context.Context, r *Report) context.Context {
 //	items, err := rampart.Get(ctx, pipeline, fetch)
 //	if rep.Used { ... }
 func NewReport(ctx context.Context) (context.Context, *Report) {
-	c := &reportCtx{Context: ctx}
-	return c, &c.r
-}
-
-// reportCtx is a context carrying its own Report. Every other method, and
-// every other key's value, is the parent's.
-type reportCtx struct {
-	context.Context
-	r Report
-}
-
-func (c *reportCtx) Value(key any) any {
-	if key == (reportKey{}) {
-		return &c.r
-	}
-	return c.Context.Value(key)
+	c := ctxval.New[reportKey](ctx, Report{})
+	return c, &c.V
 }
