@@ -105,9 +105,8 @@ func (f policyFunc) Execute(ctx context.Context, next rampart.Next) error { retu
 // goroutine, and adopts the first to finish; the others run on, as a
 // hedge's losers do, and are waited for only at the end of the test.
 type hedging struct {
-	n    int
-	wg   *sync.WaitGroup
-	gate chan struct{}
+	n  int
+	wg *sync.WaitGroup
 }
 
 func (h hedging) Execute(ctx context.Context, next rampart.Next) error {
