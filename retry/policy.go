@@ -172,7 +172,7 @@ func (p *Policy) retry(ctx context.Context, fn func(context.Context) error, next
 func (p *Policy) loop(ctx context.Context, fn func(context.Context) error, next rampart.Next, err error, start time.Time) error {
 	deadline, _ := ctx.Deadline()
 	c := Call{p: p, attempts: 1, start: start, deadline: deadline, last: err}
-	judged := err != nil // by final, above
+	judged := err != nil // by final, in retry
 	for {
 		if err == nil {
 			if p.onResult == nil || !p.resultRetryable(next) {
