@@ -145,9 +145,9 @@ func (c *Chain) Execute(ctx context.Context, next Next) error {
 // Do runs fn under the pipeline; see [Do]. A nil fn returns [ErrNilFunc]
 // without running any policy.
 func (c *Chain) Do(ctx context.Context, fn func(context.Context) error) error {
-	// A pipeline of one policy starts at the policy. (Without the check of
-	// fn, Do would be small enough to inline; the call it costs is within
-	// the benchmarks' noise, about 0.6 ns.)
+	// A pipeline of one policy starts at the policy. Checking fn as well
+	// as a zero Chain makes Do too large to inline (cost 82 of 80): a
+	// call, measured at 1 to 3 ns on the empty and one-policy pipelines.
 	p := c.entry
 	if p == nil || fn == nil {
 		// A zero Chain, not made by Pipeline, is an empty pipeline; a nil
