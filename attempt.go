@@ -1,6 +1,10 @@
 package rampart
 
-import "context"
+import (
+	"context"
+
+	"github.com/rampart-go/rampart/internal/ctxval"
+)
 
 // Attempt describes one execution of the protected function.
 type Attempt struct {
@@ -17,17 +21,18 @@ type Attempt struct {
 type attemptKey struct{}
 
 // AttemptFrom returns the attempt that ctx belongs to. Outside any retry or
-// hedge it is the first attempt, Attempt{Number: 1}.
+// hedge it is the first attempt, Attempt{Number: 1}. It allocates nothing.
 func AttemptFrom(ctx context.Context) Attempt {
-	if a, ok := ctx.Value(attemptKey{}).(Attempt); ok {
-		return a
+	if a, ok := ctx.Value(attemptKey{}).(*Attempt); ok {
+		return *a
 	}
 	return Attempt{Number: 1}
 }
 
 // WithAttempt returns a copy of ctx that carries a. Policies that run more
 // than one attempt call it for every attempt after the first (the first needs
-// no value, so it allocates nothing).
+// no value, so it allocates nothing). It costs one allocation, half of what
+// [context.WithValue] would: the context and the attempt are one object.
 func WithAttempt(ctx context.Context, a Attempt) context.Context {
-	return context.WithValue(ctx, attemptKey{}, a)
+	return ctxval.New[attemptKey](ctx, a)
 }

@@ -64,5 +64,11 @@
 // A policy implements [Policy.Execute], calling [Next.Run] to run the rest of
 // the call. A policy that runs attempts concurrently runs each on a
 // [Next.Fork] and keeps the winner's result with [Next.Adopt], so no two
-// attempts write the same result.
+// attempts write the same result. A policy that fills in something the
+// caller reads after the call, such as a fallback's report, writes it with
+// [Publish]: on a fork the write waits for the fork's adoption, so an
+// attempt that was abandoned or lost never writes after the caller has
+// moved on.
+//
+// A call with a nil function returns [ErrNilFunc] before any policy runs.
 package rampart

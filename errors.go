@@ -29,9 +29,29 @@ func Permanent(err error) error {
 
 // IsPermanent reports whether err, or any error it wraps, was marked by
 // [Permanent].
+//
+// It walks the chain as [errors.As] does, through Unwrap() error and
+// Unwrap() []error, but with type checks instead of reflection, so a retry
+// that judges a failed attempt allocates nothing.
 func IsPermanent(err error) bool {
-	var p *permanentError
-	return errors.As(err, &p)
+	for err != nil {
+		switch e := err.(type) {
+		case *permanentError:
+			return true
+		case interface{ Unwrap() error }:
+			err = e.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, err := range e.Unwrap() {
+				if IsPermanent(err) {
+					return true
+				}
+			}
+			return false
+		default:
+			return false
+		}
+	}
+	return false
 }
 
 type permanentError struct{ err error }
@@ -53,13 +73,33 @@ func WithRetryAfter(err error, d time.Duration) error {
 // RetryAfter returns the first retry-after hint found in err's chain: any
 // error with a method RetryAfter() time.Duration, such as one made by
 // [WithRetryAfter] or a breaker's rejection.
+//
+// The chain is walked in the order of [errors.As], depth first through
+// Unwrap() error and Unwrap() []error, without reflection or allocation.
 func RetryAfter(err error) (time.Duration, bool) {
-	var h interface{ RetryAfter() time.Duration }
-	if errors.As(err, &h) {
-		return h.RetryAfter(), true
+	for err != nil {
+		if h, ok := err.(hinter); ok {
+			return h.RetryAfter(), true
+		}
+		switch e := err.(type) {
+		case interface{ Unwrap() error }:
+			err = e.Unwrap()
+		case interface{ Unwrap() []error }:
+			for _, err := range e.Unwrap() {
+				if d, ok := RetryAfter(err); ok {
+					return d, true
+				}
+			}
+			return 0, false
+		default:
+			return 0, false
+		}
 	}
 	return 0, false
 }
+
+// hinter is an error that carries a retry-after hint.
+type hinter interface{ RetryAfter() time.Duration }
 
 type retryAfterError struct {
 	err   error

@@ -36,6 +36,29 @@ type operation interface {
 	adopt(from operation)
 	result() (any, bool)
 	setResult(v any) error
+	// held returns where a fork keeps the writes [Publish] was asked for
+	// until the fork is adopted, or nil when they go through at once.
+	held() *held
+}
+
+// held is a fork's list of writes waiting for the fork to be adopted.
+type held []func()
+
+// publish runs w now when h is nil, and otherwise keeps it for adoption.
+func (h *held) publish(w func()) {
+	if h == nil {
+		w()
+		return
+	}
+	*h = append(*h, w)
+}
+
+// pass hands the writes a fork kept to the slot that adopts it: they run
+// now, or wait for that slot's own adoption if it is a fork too.
+func (h held) pass(to *held) {
+	for _, w := range h {
+		to.publish(w)
+	}
 }
 
 // Run runs the rest of the call: the next policy, or the protected function
@@ -89,25 +112,59 @@ func (d doFunc) run(ctx context.Context) error {
 	}
 	return d(ctx)
 }
-func (d doFunc) fork() operation     { return d }
-func (doFunc) adopt(operation)       {}
+func (d doFunc) fork() operation { return &forkedDo{fn: d} }
+func (doFunc) adopt(from operation) {
+	if f, ok := from.(*forkedDo); ok {
+		f.pending.pass(nil)
+	}
+}
 func (doFunc) result() (any, bool)   { return nil, false }
 func (doFunc) setResult(v any) error { return nil }
+func (doFunc) held() *held           { return nil }
+
+// forkedDo is a fork of a Do's call: no result, but writes held until it
+// is adopted.
+type forkedDo struct {
+	fn      func(context.Context) error
+	pending held
+}
+
+func (d *forkedDo) run(ctx context.Context) error { return doFunc(d.fn).run(ctx) }
+func (d *forkedDo) fork() operation               { return &forkedDo{fn: d.fn} }
+func (d *forkedDo) adopt(from operation) {
+	if f, ok := from.(*forkedDo); ok && f != d {
+		f.pending.pass(&d.pending)
+	}
+}
+func (*forkedDo) result() (any, bool)   { return nil, false }
+func (*forkedDo) setResult(v any) error { return nil }
+func (d *forkedDo) held() *held         { return &d.pending }
 
 // Fork returns a copy of n with a result slot of its own. A policy that
 // runs attempts concurrently runs each on a fork, so no two attempts write
-// the same result, and keeps the winner's with [Next.Adopt]. Forking a call
-// made with [Do], which has no result, costs nothing.
+// the same result, and keeps the winner's with [Next.Adopt]. What the
+// policies inside a fork [Publish] (a fallback's report) is held with its
+// result and lands only if the fork is adopted. A fork costs one small
+// allocation.
 func (n Next) Fork() Next {
-	if n.op != nil {
+	switch {
+	case n.op != nil:
 		n.op = n.op.fork()
+	case n.fn != nil:
+		n.op, n.fn = &forkedDo{fn: n.fn}, nil
 	}
 	return n
 }
 
-// Adopt copies the result of from, a fork of n, into n's result slot.
+// Adopt copies the result of from, a fork of n, into n's result slot, and
+// lets through what was published on from. Adopt a fork only once its
+// attempt has returned, and at most one fork of a call.
 func (n Next) Adopt(from Next) {
-	if n.op != nil && from.op != nil {
+	switch {
+	case from.op == nil:
+	case n.op == nil: // the innermost policy of a Do: the caller's own call
+		doFunc(nil).adopt(from.op)
+	default:
 		n.op.adopt(from.op)
 	}
 }
@@ -136,11 +193,31 @@ func (n Next) SetResult(v any) error {
 // HasResult reports whether the call carries a result, that is, whether it
 // was made with [Get] rather than [Do].
 func (n Next) HasResult() bool {
-	if n.op == nil {
+	switch n.op.(type) {
+	case nil, doFunc, *forkedDo:
 		return false
 	}
-	_, isDo := n.op.(doFunc)
-	return !isDo
+	return true
+}
+
+// Publish stores v in *dst, a location the caller reads once the call
+// returns (such as a fallback's report), on behalf of the policy running
+// next. On the caller's own call the write happens at once. On a fork
+// ([Next.Fork]) it is held, and happens when the fork is adopted
+// ([Next.Adopt]), in the adopting goroutine, or never if the fork is not
+// adopted: an attempt that a timeout abandoned, or a hedge that lost, never
+// writes into a caller that has moved on.
+//
+// Publishing on the caller's own call allocates nothing; on a fork, it
+// allocates the held write.
+func Publish[T any](next Next, dst *T, v T) {
+	if next.op != nil {
+		if h := next.op.held(); h != nil {
+			h.publish(func() { *dst = v })
+			return
+		}
+	}
+	*dst = v
 }
 
 // ErrNilFunc is returned, without running any policy, for a call whose
@@ -162,13 +239,33 @@ func (c *call[T]) run(ctx context.Context) error {
 	return err
 }
 
-func (c *call[T]) fork() operation { return &call[T]{fn: c.fn} }
+func (c *call[T]) fork() operation { return &forkedCall[T]{call: call[T]{fn: c.fn}} }
 
 func (c *call[T]) adopt(from operation) {
-	if f, ok := from.(*call[T]); ok && f != c {
+	if f, ok := from.(*forkedCall[T]); ok {
 		c.v = f.v
+		f.pending.pass(nil)
 	}
 }
+
+func (c *call[T]) held() *held { return nil }
+
+// forkedCall is a fork of a Get's call: a result slot of its own, and the
+// writes held until it is adopted. A type apart, so that the caller's own
+// slot stays two words.
+type forkedCall[T any] struct {
+	call[T]
+	pending held
+}
+
+func (c *forkedCall[T]) adopt(from operation) {
+	if f, ok := from.(*forkedCall[T]); ok && f != c {
+		c.v = f.v
+		f.pending.pass(&c.pending)
+	}
+}
+
+func (c *forkedCall[T]) held() *held { return &c.pending }
 
 func (c *call[T]) result() (any, bool) { return c.v, true }
 

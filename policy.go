@@ -29,9 +29,13 @@ var ErrNilPolicy = errors.New("rampart: nil policy")
 // error; [Get] is the one for work that returns a value.
 //
 // Do allocates nothing of its own: the cost is whatever p's policies need.
+// A nil fn returns [ErrNilFunc] without running any policy.
 func Do(ctx context.Context, p Policy, fn func(context.Context) error) error {
 	if p == nil {
 		return ErrNilPolicy
+	}
+	if fn == nil {
+		return ErrNilFunc
 	}
 	return p.Execute(ctx, Next{fn: fn})
 }
@@ -40,11 +44,15 @@ func Do(ctx context.Context, p Policy, fn func(context.Context) error) error {
 // in its place. The type parameter is on the call, not on the policy, so one
 // policy serves every result type.
 //
-// Get costs one allocation (the result slot) on top of what p needs.
+// Get costs one allocation (the result slot) on top of what p needs. A nil
+// fn returns [ErrNilFunc] without running any policy.
 func Get[T any](ctx context.Context, p Policy, fn func(context.Context) (T, error)) (T, error) {
-	if p == nil {
+	if p == nil || fn == nil {
 		var zero T
-		return zero, ErrNilPolicy
+		if p == nil {
+			return zero, ErrNilPolicy
+		}
+		return zero, ErrNilFunc
 	}
 	c := &call[T]{fn: fn}
 	err := p.Execute(ctx, Next{op: c})
@@ -134,13 +142,18 @@ func (c *Chain) Execute(ctx context.Context, next Next) error {
 	return h.p.Execute(ctx, next.at(h.next))
 }
 
-// Do runs fn under the pipeline; see [Do].
+// Do runs fn under the pipeline; see [Do]. A nil fn returns [ErrNilFunc]
+// without running any policy.
 func (c *Chain) Do(ctx context.Context, fn func(context.Context) error) error {
-	// Small enough to inline into the caller, so a pipeline of one policy
-	// adds no call of its own to the policy's.
+	// A pipeline of one policy starts at the policy. Checking fn as well
+	// as a zero Chain makes Do too large to inline (cost 82 of 80): a
+	// call, measured at 1 to 3 ns on the empty and one-policy pipelines.
 	p := c.entry
-	if p == nil {
-		p = c // a zero Chain, not made by Pipeline: an empty pipeline
+	if p == nil || fn == nil {
+		// A zero Chain, not made by Pipeline, is an empty pipeline; a nil
+		// function runs no policy. direct runs the function, and returns
+		// ErrNilFunc for a nil one.
+		p = runDirect
 	}
 	return p.Execute(ctx, Next{fn: fn})
 }
@@ -148,9 +161,12 @@ func (c *Chain) Do(ctx context.Context, fn func(context.Context) error) error {
 // Policies returns the pipeline's policies, outermost first.
 func (c *Chain) Policies() []Policy { return append([]Policy(nil), c.policies...) }
 
-// direct is where [Chain.Do] starts for an empty pipeline: it runs the
-// function.
+// direct is where [Chain.Do] starts for an empty pipeline, or a nil
+// function: it runs the function, or returns [ErrNilFunc].
 type direct struct{}
+
+// runDirect is direct{} as a Policy, made once.
+var runDirect Policy = direct{}
 
 func (direct) Execute(ctx context.Context, next Next) error { return next.Run(ctx) }
 

@@ -16,6 +16,11 @@
 //   - Retry: a retry wrapper whose first attempt succeeds.
 //   - Pipeline: fallback + retry + breaker + per-attempt timeout, success
 //     path.
+//   - PipelineOpen: the same pipeline with its breaker open, through Do
+//     (BenchmarkPipelineOpen/Do) and through Get with the caller told that
+//     the fallback answered (BenchmarkPipelineOpen/Get); serial only.
+//   - RetryThenSucceed: a retry whose first attempt fails and whose second
+//     succeeds, with no wait between them; serial only.
 //   - RateLimit: the limiter's decision on a call it lets through.
 //   - Hedge: a hedging policy whose first attempt answers before the
 //     delay, so no hedge fires.

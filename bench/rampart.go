@@ -86,11 +86,16 @@ func rampartRetryPolicy() *retry.Policy {
 // The retry does not wait out the open breaker (OpenFor is longer than its
 // MaxRetryAfter), so once the breaker trips a call returns at once.
 func rampartPipeline() Instance {
-	p := rampart.Pipeline(
-		must(fallback.Value(struct{}{}, fallback.Config{})),
+	return Instance{Call: rampartComposed(rampartConsecutive(), struct{}{}).Do}
+}
+
+// rampartComposed is the Pipeline class's pipeline around cb, with a
+// fallback value of v.
+func rampartComposed[T any](cb *circuitbreaker.Breaker, v T) *rampart.Chain {
+	return rampart.Pipeline(
+		must(fallback.Value(v, fallback.Config{})),
 		rampartRetryPolicy(),
-		rampartConsecutive(),
+		cb,
 		must(timeout.New(timeout.Config{Timeout: AttemptTimeout})),
 	)
-	return Instance{Call: p.Do}
 }

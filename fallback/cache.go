@@ -49,6 +49,14 @@ const (
 //
 // Every successful call stores its result, which boxes it in an interface:
 // one allocation per success for results that are not pointer-shaped.
+//
+// The cache keeps the result itself, not a copy. When T is a slice, a map
+// or a pointer, the call that stored it and every call served from it
+// share what it refers to: one that modifies its result changes the
+// cached entry and races with the others. Treat results as read-only, or
+// have the protected function return a copy it will not touch again (for
+// example slices.Clone of its own buffer) and clone a served result before
+// modifying it.
 func LastGood[T any](c CacheConfig) (*Policy, error) {
 	if c.MaxAge < 0 {
 		return nil, config.Errorf("fallback", "MaxAge", "must be >= 0, got %v", c.MaxAge)

@@ -24,8 +24,7 @@ func Example() {
 		return nil, errors.New("recommendations: 503")
 	}
 	show := func(user string) {
-		var rep fallback.Report
-		ctx := fallback.WithReport(fallback.WithKey(context.Background(), user), &rep)
+		ctx, rep := fallback.NewReport(fallback.WithKey(context.Background(), user))
 		items, err := rampart.Get(ctx, recs, fetch)
 		switch {
 		case err != nil:
@@ -55,4 +54,20 @@ func ExampleFunc() {
 	})
 	fmt.Println(v, err)
 	// Output: from replica (primary failed: primary timeout) <nil>
+}
+
+// WithReport fills in a Report the caller already has, such as a field of a
+// struct that describes a page.
+func ExampleWithReport() {
+	popular, _ := fallback.Value([]string{"kettle"}, fallback.Config{Name: "popular"})
+	var page struct {
+		Items  []string
+		Source fallback.Report
+	}
+	ctx := fallback.WithReport(context.Background(), &page.Source)
+	page.Items, _ = rampart.Get(ctx, popular, func(context.Context) ([]string, error) {
+		return nil, errors.New("recommendations: 503")
+	})
+	fmt.Println(page.Items, page.Source.Used, page.Source.Policy)
+	// Output: [kettle] true popular
 }

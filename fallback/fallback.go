@@ -81,6 +81,13 @@ func (s Source) String() string {
 // Value returns a fallback that replaces a failed call's result with v and
 // its error with nil. Use it with [rampart.Get] for results of type T; with
 // [rampart.Do] it simply turns the failure into success.
+//
+// Every call it serves gets the same v. When T is a slice, a map or a
+// pointer, those callers share what it refers to: a caller that modifies
+// the result changes it for every later one, and races with callers
+// reading it at the same time. Treat the result as read-only, or, to give
+// each caller its own copy, use [Func] with a function that builds one
+// (for example returning slices.Clone(v) or maps.Clone(v)).
 func Value[T any](v T, c Config) (*Policy, error) {
 	boxed := any(v)
 	p, err := newPolicy(c, SourceValue)
@@ -118,6 +125,8 @@ func newPolicy(c Config, src Source) (*Policy, error) {
 	if c.Name == "" {
 		c.Name = "fallback"
 	}
+	// A copy, so the caller's slice can change without racing calls.
+	c.Observers = append([]rampart.Observer(nil), c.Observers...)
 	return &Policy{cfg: c, source: src}, nil
 }
 
@@ -146,7 +155,10 @@ func (p *Policy) Execute(ctx context.Context, next rampart.Next) error {
 		return err
 	}
 	if rep, ok := ctx.Value(reportKey{}).(*Report); ok {
-		*rep = Report{Used: true, Policy: p.cfg.Name, Source: p.source, Cause: err, Age: age}
+		// Through Publish, not a plain write: inside an attempt that an
+		// abandoning timeout left behind, the caller has returned and may
+		// be reading its report.
+		rampart.Publish(next, rep, Report{Used: true, Policy: p.cfg.Name, Source: p.source, Cause: err, Age: age})
 	}
 	if len(p.cfg.Observers) != 0 {
 		rampart.Emit(p.cfg.Observers, rampart.Event{

@@ -54,7 +54,8 @@ type BackoffConfig struct {
 	Base time.Duration `json:"base,omitempty"`
 	// Step is what a linear backoff adds per retry. Default Base.
 	Step time.Duration `json:"step,omitempty"`
-	// Multiplier is an exponential backoff's growth factor, at least 1.
+	// Multiplier is an exponential backoff's growth factor, at least 1 and
+	// finite.
 	// Default 2. Decorrelated jitter always uses 3 (Brooker's formula) and
 	// smooth jitter its own curve; both ignore it.
 	Multiplier float64 `json:"multiplier,omitempty"`
@@ -95,6 +96,9 @@ func (c BackoffConfig) withDefaults(prefix string) (BackoffConfig, error) {
 	}
 	if c.Step == 0 {
 		c.Step = c.Base
+	}
+	if err := config.CheckFinite(pkg, prefix+"Multiplier", c.Multiplier); err != nil {
+		return c, err
 	}
 	if c.Multiplier != 0 && !(c.Multiplier >= 1) {
 		return c, config.Errorf(pkg, prefix+"Multiplier", "must be ≥ 1, got %v", c.Multiplier)

@@ -68,6 +68,14 @@ func (c *TokenBucketConfig) UnmarshalJSON(data []byte) error {
 }
 
 func (c TokenBucketConfig) withDefaults(prefix string) (TokenBucketConfig, error) {
+	for _, f := range [...]struct {
+		name string
+		v    float64
+	}{{"MaxTokens", c.MaxTokens}, {"TokenRatio", c.TokenRatio}, {"RetryCost", c.RetryCost}} {
+		if err := config.CheckFinite(pkg, prefix+f.name, f.v); err != nil {
+			return c, err
+		}
+	}
 	if c.MaxTokens != 0 && !(c.MaxTokens > 0 && c.MaxTokens <= 1e9) {
 		return c, config.Errorf(pkg, prefix+"MaxTokens", "must be in (0, 1e9], got %v", c.MaxTokens)
 	}

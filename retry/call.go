@@ -70,75 +70,104 @@ func (c *Call) Succeeded() { c.p.succeeded() }
 // The rules, in order:
 //   - a caller whose context is done is not retried: the attempt's error is
 //     returned as it is if it is the context's, else joined with it;
-//   - an error that is not a failure per the Classifier, is
-//     [rampart.Permanent], or is a local rejection ([rampart.ErrRejected],
-//     such as an open circuit breaker's) is returned as it is (unless
-//     RetryAll);
+//   - an error that is not a failure per the Classifier, is a local
+//     rejection ([rampart.ErrRejected], such as an open circuit breaker's)
+//     or is [rampart.Permanent] is returned as it is (unless RetryAll);
 //   - otherwise the failure is recorded in the budget, then the call gives
 //     up with an [*ExhaustedError] if MaxAttempts attempts were made, if a
 //     server hint is longer than MaxRetryAfter, or if the wait (the hint,
 //     else the backoff) would end at or after the deadline or after
-//     MaxElapsed;
+//     MaxElapsed; a hint of zero or less is no hint (the backoff applies),
+//     so a server cannot make the policy retry at once;
 //   - otherwise the budget is asked for a retry; a refusal gives a
 //     [*BudgetExhaustedError];
 //   - otherwise the retry is scheduled and [rampart.EventRetryScheduled]
 //     emitted.
 func (c *Call) Failed(ctx context.Context, err error, now time.Time) Decision {
-	p := c.p
+	return c.failed(ctx, err, instant{t: now, known: true})
+}
+
+// instant is the time of a failure, read from the policy's clock only when
+// a decision needs it: a deadline or MaxElapsed to check, an event to
+// stamp. Errors that are not retried, and retries of a call with neither
+// deadline nor observers, read no clock.
+type instant struct {
+	t     time.Time
+	known bool
+}
+
+func (i *instant) get(clock rampart.Clock) time.Time {
+	if !i.known {
+		i.t, i.known = rampart.Now(clock), true
+	}
+	return i.t
+}
+
+// failed is Failed with the time read lazily.
+func (c *Call) failed(ctx context.Context, err error, now instant) Decision {
 	if err == nil {
 		c.Succeeded()
 		return Decision{}
 	}
 	c.last = err
+	if d, stop := c.p.final(ctx, err, c.attempts); stop {
+		return d
+	}
+	return c.decide(err, now)
+}
+
+// final applies the first two rules of [Call.Failed] to err, the error of
+// attempt number attempts: it reports whether the call ends with it whatever
+// the budget, backoff and deadline say, and how. It reads no clock and
+// allocates nothing, unless the caller's context ended the call.
+func (p *Policy) final(ctx context.Context, err error, attempts int) (Decision, bool) {
 	if ctx != nil && ctx.Err() != nil {
 		if rampart.CausedByCaller(ctx, err) {
-			return Decision{Err: err, Reason: ReasonCanceled}
+			return Decision{Err: err, Reason: ReasonCanceled}, true
 		}
-		return Decision{Err: &interruptedError{attempts: c.attempts, ctxErr: ctx.Err(), last: err}, Reason: ReasonCanceled}
+		return Decision{Err: &interruptedError{attempts: attempts, ctxErr: ctx.Err(), last: err}, Reason: ReasonCanceled}, true
 	}
-	if !p.retryAll && !errors.Is(err, ErrRetryableResult) {
-		cctx := ctx
-		if cctx == nil {
-			cctx = context.Background()
-		}
-		switch rampart.ClassifyWith(p.classifier, cctx, err) {
-		case rampart.Success:
-			c.Succeeded()
-			return Decision{Err: err, Reason: ReasonNotRetryable}
-		case rampart.Ignored:
-			return Decision{Err: err, Reason: ReasonNotRetryable}
-		}
-		if rampart.IsPermanent(err) || errors.Is(err, rampart.ErrRejected) {
-			return Decision{Err: err, Reason: ReasonNotRetryable}
-		}
+	// ErrRetryableResult comes only from a policy with RetryOnResult.
+	resultRetry := p.onResult != nil && errors.Is(err, ErrRetryableResult)
+	if !p.retryAll && !resultRetry && !p.retryable(ctx, err) {
+		return Decision{Err: err, Reason: ReasonNotRetryable}, true
 	}
+	return Decision{}, false
+}
+
+// decide applies the rest of the rules of [Call.Failed] to err, a failure
+// that may be retried.
+func (c *Call) decide(err error, now instant) Decision {
+	p := c.p
 	if p.budget != nil {
 		p.budget.OnFailure()
 	}
 	if c.attempts >= p.maxAttempts {
-		return c.giveUp(err, now, ReasonAttempts, 0)
+		return c.giveUp(err, &now, ReasonAttempts, 0)
 	}
 	delay, state := time.Duration(0), c.state
-	if hint, ok := rampart.RetryAfter(err); ok {
+	if hint, ok := hintOf(err); ok {
 		if hint > p.maxRetryAfter {
-			return c.giveUp(err, now, ReasonRetryAfter, hint)
+			return c.giveUp(err, &now, ReasonRetryAfter, hint)
 		}
-		delay = max(hint, 0)
+		delay = hint
 	} else {
 		delay, state = p.backoff.Delay(c.attempts, c.state, p.rand)
 	}
-	end := now.Add(delay)
-	if !c.deadline.IsZero() && !end.Before(c.deadline) {
-		return c.giveUp(err, now, ReasonDeadline, delay)
-	}
-	if p.maxElapsed > 0 && end.Sub(c.start) > p.maxElapsed {
-		return c.giveUp(err, now, ReasonMaxElapsed, delay)
+	if !c.deadline.IsZero() || p.maxElapsed > 0 {
+		end := now.get(p.clock).Add(delay)
+		if !c.deadline.IsZero() && !end.Before(c.deadline) {
+			return c.giveUp(err, &now, ReasonDeadline, delay)
+		}
+		if p.maxElapsed > 0 && end.Sub(c.start) > p.maxElapsed {
+			return c.giveUp(err, &now, ReasonMaxElapsed, delay)
+		}
 	}
 	if p.budget != nil && !p.budget.TryRetry() {
 		p.refused.Add(1)
 		if len(p.observers) != 0 {
 			rampart.Emit(p.observers, rampart.Event{
-				Kind: rampart.EventBudgetExhausted, Policy: p.name, Time: now,
+				Kind: rampart.EventBudgetExhausted, Policy: p.name, Time: now.get(p.clock),
 				Reason: ReasonBudget, Attempt: c.attempts, Err: err,
 			})
 		}
@@ -149,21 +178,51 @@ func (c *Call) Failed(ctx context.Context, err error, now time.Time) Decision {
 	p.retries.Add(1)
 	if len(p.observers) != 0 {
 		rampart.Emit(p.observers, rampart.Event{
-			Kind: rampart.EventRetryScheduled, Policy: p.name, Time: now,
+			Kind: rampart.EventRetryScheduled, Policy: p.name, Time: now.get(p.clock),
 			Attempt: c.attempts, Delay: delay, Err: err,
 		})
 	}
 	return Decision{Retry: true, Attempt: c.attempts, Delay: delay}
 }
 
+// retryable reports whether err, a failed attempt's error, may be retried
+// (RetryAll aside): a failure per the Classifier, not a local rejection,
+// and not Permanent. A Classifier that calls the error a success counts as
+// one. final has checked that the caller's context is live, so the default
+// classifier, [rampart.Classify], would call any error a failure: it is not
+// run again.
+func (p *Policy) retryable(ctx context.Context, err error) bool {
+	if p.classifier != nil {
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		switch p.classifier(ctx, err) {
+		case rampart.Success:
+			p.succeeded()
+			return false
+		case rampart.Ignored:
+			return false
+		}
+	}
+	return !errors.Is(err, rampart.ErrRejected) && !rampart.IsPermanent(err)
+}
+
+// hintOf returns the server's retry-after hint in err, if it has one that
+// asks for a wait: a hint of zero or less is no hint, so the backoff
+// applies rather than an immediate retry.
+func hintOf(err error) (time.Duration, bool) {
+	d, ok := rampart.RetryAfter(err)
+	return d, ok && d > 0
+}
+
 // giveUp ends the call with an ExhaustedError. delay is the wait that did
 // not fit, if any.
-func (c *Call) giveUp(err error, now time.Time, reason string, delay time.Duration) Decision {
+func (c *Call) giveUp(err error, now *instant, reason string, delay time.Duration) Decision {
 	p := c.p
 	p.exhausted.Add(1)
 	if len(p.observers) != 0 {
 		rampart.Emit(p.observers, rampart.Event{
-			Kind: rampart.EventRetriesExhausted, Policy: p.name, Time: now,
+			Kind: rampart.EventRetriesExhausted, Policy: p.name, Time: now.get(p.clock),
 			Reason: reason, Attempt: c.attempts, Delay: delay, Err: err,
 		})
 	}

@@ -50,7 +50,9 @@
 // instead of the backoff, if the hint is no longer than
 // [Config.MaxRetryAfter] (default 30s) and the wait fits before the
 // deadline and within [Config.MaxElapsed]; otherwise the call returns at
-// once with an [*ExhaustedError].
+// once with an [*ExhaustedError]. A hint of zero or less is no hint: the
+// backoff applies, so a server (or a breaker whose open period has just
+// ended) cannot make the policy retry at once.
 //
 // A rejection by a local policy (an open circuit breaker, a full bulkhead:
 // any error matching [rampart.ErrRejected]) is not retried: the downstream

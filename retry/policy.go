@@ -152,11 +152,27 @@ func (p *Policy) execute(ctx context.Context, fn func(context.Context) error, ne
 	return p.retry(ctx, fn, next, err, start)
 }
 
-// retry is the loop after the first attempt returned err (or a result to
-// look at). It makes every decision through a [Call], as a simulator does.
+// retry follows a first attempt that returned err (or a result to look
+// at). An error that is not to be retried (a rejection, a Permanent error,
+// the caller leaving) returns here, before anything is set up for a retry:
+// the loop's large frame, which the runtime zeroes on entry, the context's
+// deadline.
 func (p *Policy) retry(ctx context.Context, fn func(context.Context) error, next rampart.Next, err error, start time.Time) error {
+	if err != nil {
+		if d, stop := p.final(ctx, err, 1); stop {
+			return d.Err
+		}
+	}
+	return p.loop(ctx, fn, next, err, start)
+}
+
+// loop is the retry loop after a first attempt that returned err, already
+// judged by final, or a result to look at. It makes every decision through
+// a [Call], as a simulator does.
+func (p *Policy) loop(ctx context.Context, fn func(context.Context) error, next rampart.Next, err error, start time.Time) error {
 	deadline, _ := ctx.Deadline()
-	c := Call{p: p, attempts: 1, start: start, deadline: deadline}
+	c := Call{p: p, attempts: 1, start: start, deadline: deadline, last: err}
+	judged := err != nil // by final, in retry
 	for {
 		if err == nil {
 			if p.onResult == nil || !p.resultRetryable(next) {
@@ -165,7 +181,12 @@ func (p *Policy) retry(ctx context.Context, fn func(context.Context) error, next
 			}
 			err = ErrRetryableResult
 		}
-		d := c.Failed(ctx, err, rampart.Now(p.clock))
+		var d Decision
+		if judged {
+			d, judged = c.decide(err, instant{}), false
+		} else {
+			d = c.failed(ctx, err, instant{})
+		}
 		if !d.Retry {
 			return d.Err
 		}

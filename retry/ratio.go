@@ -70,6 +70,14 @@ type RatioBudget struct {
 // NewRatioBudget returns a ratio budget, or an error naming the first
 // invalid field of c.
 func NewRatioBudget(c RatioBudgetConfig) (*RatioBudget, error) {
+	for _, f := range [...]struct {
+		name string
+		v    float64
+	}{{"Ratio", c.Ratio}, {"MinPerSecond", c.MinPerSecond}} {
+		if err := config.CheckFinite(pkg, f.name, f.v); err != nil {
+			return nil, err
+		}
+	}
 	if c.Ratio != 0 && !(c.Ratio > 0 && c.Ratio <= 10) {
 		return nil, config.Errorf(pkg, "Ratio", "must be in (0, 10], got %v", c.Ratio)
 	}
@@ -98,22 +106,30 @@ func NewRatioBudget(c RatioBudgetConfig) (*RatioBudget, error) {
 }
 
 // epoch returns the number of the bucket the current time falls in.
-func (b *RatioBudget) epoch() uint32 {
+//
+// A counter's word keeps only the low 32 bits of its bucket's number, and
+// the slot is chosen from the whole number, so a window that spans the
+// moment those bits wrap keeps all its slots. A slot left untouched for 2³²
+// buckets (50 days at the narrowest bucket of 1ms, 136 years at the
+// default 1s) would be taken for a current one; any call landing in it in
+// between resets it.
+func (b *RatioBudget) epoch() uint64 {
 	d := rampart.Since(b.clock, b.origin)
 	if d < 0 {
 		d = 0
 	}
-	return uint32(d / b.width)
+	return uint64(d / b.width)
 }
 
 // bump adds one to the counter w for bucket e, resetting it first if it
 // still holds an older bucket's count.
-func bump(w *atomic.Uint64, e uint32) {
+func bump(w *atomic.Uint64, e uint64) {
+	tag := uint32(e)
 	for {
 		old := w.Load()
 		var n uint64
-		if uint32(old>>32) != e {
-			n = uint64(e)<<32 | 1
+		if uint32(old>>32) != tag {
+			n = uint64(tag)<<32 | 1
 		} else if uint32(old) == ^uint32(0) {
 			return
 		} else {
@@ -126,11 +142,11 @@ func bump(w *atomic.Uint64, e uint32) {
 }
 
 // sum returns the counts in the window ending with bucket e.
-func sum(ws *[ratioSlots]atomic.Uint64, e uint32) float64 {
+func sum(ws *[ratioSlots]atomic.Uint64, e uint64) float64 {
 	var n uint64
 	for i := range ws {
 		w := ws[i].Load()
-		if e-uint32(w>>32) < ratioSlots {
+		if uint32(e)-uint32(w>>32) < ratioSlots {
 			n += uint64(uint32(w))
 		}
 	}

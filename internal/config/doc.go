@@ -11,5 +11,7 @@
 // # Errors
 //
 // [Errorf] makes the *rampart.ConfigError that New returns for an invalid
-// field, naming the package and the field.
+// field, naming the package and the field. [CheckFinite] makes it for a
+// float field that is NaN or ±Inf, which range checks written with < and >
+// let through.
 package config

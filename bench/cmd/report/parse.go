@@ -108,21 +108,19 @@ func unitOf(h string) (unit string, scale float64, ok bool) {
 }
 
 // splitName splits "BreakerParallel/lib=failsafe-go-2" into the benchmark,
-// the library and the GOMAXPROCS suffix.
+// the library and the GOMAXPROCS suffix. The benchmark may have
+// sub-benchmarks of its own: "PipelineOpen/Do/lib=rampart" is benchmark
+// "PipelineOpen/Do".
 func splitName(name string) (bench, lib, procs string, ok bool) {
 	if m := procsSuffix.FindStringSubmatch(name); m != nil {
 		procs = m[1]
 		name = strings.TrimSuffix(name, m[0])
 	}
-	bench, sub, found := strings.Cut(name, "/")
-	if !found {
+	i := strings.LastIndex(name, "/lib=")
+	if i <= 0 {
 		return "", "", "", false
 	}
-	lib, found = strings.CutPrefix(sub, "lib=")
-	if !found {
-		return "", "", "", false
-	}
-	return bench, lib, procs, true
+	return name[:i], name[i+len("/lib="):], procs, true
 }
 
 func (r *Results) row(bench, lib string) *Row {

@@ -27,6 +27,15 @@ var Classes = []Class{
 	{"Pipeline", "Pipeline: fallback + retry + breaker + per-attempt timeout",
 		"The four together, outermost first, each configured as above with a 1 s per-attempt timeout; the call succeeds. " +
 			"Libraries that lack a part are composed the way their users do (see bench/pipeline.go)."},
+	{"PipelineOpen/Do", "Pipeline with the breaker open, Do",
+		"The Pipeline class's four policies during an incident: the breaker is open, the retry does not retry its rejection, " +
+			"the fallback answers. The call returns only an error (see bench/pipeline_open.go)."},
+	{"PipelineOpen/Get", "Pipeline with the breaker open, Get and report",
+		"The same, through a call that returns a value, with the caller told that the fallback answered " +
+			"(rampart: a fallback.Report made per call; peers: the nearest each has, see bench/pipeline_open.go)."},
+	{"RetryThenSucceed", "Retry, first attempt fails, second succeeds",
+		"3 attempts at most, no wait between them; every call's first attempt fails and its second succeeds. " +
+			"rampart keeps its retry budget on (see bench/retry_then_succeed.go)."},
 	{"RateLimit", "Rate limiter decision",
 		"The decision on a call the limiter lets through (rate 10⁹/s, far above what the loop reaches), then the call. " +
 			"uber-go/ratelimit has no non-blocking form: its Take waits for the call's slot instead of refusing."},
