@@ -127,9 +127,25 @@ type Config struct {
 
 	// HalfOpenMaxDuration bounds the time in half-open: the first call
 	// after it has passed opens the breaker again, as a failed probe
-	// would, so probes that never finish cannot hold it half-open. 0 means
-	// no bound.
+	// would, so a probe that hangs, or a permit from Allow never reported
+	// with Done, cannot hold the breaker half-open. Default 1 minute,
+	// longer than the timeouts a probe's call usually runs under.
+	//
+	// The probes still in flight when the bound reopens the breaker are
+	// written off: they hold no slot in the next half-open period, and
+	// their outcomes, whenever they arrive, count for nothing. So a hung
+	// probe never pins the breaker again, and a slow one that finishes
+	// during the next half-open period neither frees a slot there (which
+	// would let an extra probe through) nor closes or reopens it.
 	HalfOpenMaxDuration time.Duration `json:"half_open_max_duration,omitempty"`
+
+	// CountSuccesses counts every success in [Snapshot].Totals. A
+	// breaker with a time-based window counts them anyway, at no cost;
+	// others keep no per-success count, because the closed success path
+	// writes nothing to shared memory, and counting costs it an atomic
+	// add (about 6 ns on a 2-core machine, doubling the call's cost).
+	// Failures and rejections are always counted.
+	CountSuccesses bool `json:"count_successes,omitempty"`
 
 	// Classifier judges each outcome. nil means [rampart.Classify]:
 	// nil is a success, the caller's own cancellation is ignored, anything
@@ -184,6 +200,7 @@ const (
 	defaultWindowBuckets       = 10
 	defaultMinimumCalls        = 10
 	defaultOpenDuration        = 5 * time.Second
+	defaultHalfOpenMaxDuration = time.Minute
 	maxWindowSize              = 1_000_000
 	maxWindowBuckets           = 10_000
 )
@@ -210,6 +227,7 @@ type settings struct {
 	probeSuccesses   int
 	probeFailureRate float64
 	halfOpenMax      int64
+	countSuccesses   bool
 	classifier       rampart.Classifier
 	clock            rampart.Clock
 	observers        []rampart.Observer
@@ -360,6 +378,10 @@ func (c *Config) settings() (settings, error) {
 	}
 	s.probeFailureRate = c.HalfOpenFailureRate
 	s.halfOpenMax = int64(c.HalfOpenMaxDuration)
+	if s.halfOpenMax == 0 {
+		s.halfOpenMax = int64(defaultHalfOpenMaxDuration)
+	}
+	s.countSuccesses = c.CountSuccesses && s.bucketWidth == 0 // a time window counts them anyway
 	return s, nil
 }
 
