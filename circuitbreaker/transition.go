@@ -2,6 +2,7 @@ package circuitbreaker
 
 import (
 	"math"
+	"sync/atomic"
 	"time"
 
 	"github.com/rampart-go/rampart"
@@ -141,14 +142,14 @@ func (b *Breaker) openElapsed() {
 		}
 	}
 	b.mu.Unlock()
-	if h := testHookDue; h != nil {
-		h()
+	if h := testHookDue.Load(); h != nil {
+		(*h)()
 	}
 }
 
 // testHookDue, if set (by tests only), is called after each firing of the
 // open period's timer.
-var testHookDue func()
+var testHookDue atomic.Pointer[func()]
 
 // openDurationLocked returns how long the current opening lasts:
 // OpenDuration grown by the multiplier for each consecutive opening, at

@@ -1,8 +1,8 @@
 package striped_test
 
 import (
-	"sync"
 	"runtime"
+	"sync"
 	"testing"
 	"unsafe"
 
