@@ -55,7 +55,7 @@ func TestPanickingClassifierFreesTheProbeSlot(t *testing.T) {
 // retryAfterPanics is an error whose RetryAfter method panics.
 type retryAfterPanics struct{}
 
-func (retryAfterPanics) Error() string              { return "bad error" }
+func (retryAfterPanics) Error() string             { return "bad error" }
 func (retryAfterPanics) RetryAfter() time.Duration { panic("RetryAfter bug") }
 
 func TestPanickingRetryAfterOnAFailedProbeFreesTheSlot(t *testing.T) {
