@@ -101,3 +101,38 @@ func TestParseEnvReadsGoTestHeader(t *testing.T) {
 		t.Fatalf("got %+v", e)
 	}
 }
+
+func TestRenderShowsTheClockTheMemoryTableAndEapachesNote(t *testing.T) {
+	f, err := os.Open("testdata/memory.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := ParseCSV(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	if err := Render(&b, res, Meta{Date: "2026-01-02", GoVersion: "go1.26.8", CPU: "Test CPU", Command: "go test"}, ""); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{
+		"- One read of the clock, `time.Now`: 52.0 ns",
+		"## Memory: bytes per breaker and per open → closed cycle",
+		"| consecutive failures | **rampart** | 528 | 2 | 64 | 1 |",
+		"| consecutive failures | eapache † | 80 | 1 | 113 | 2 |",
+		"| time window (10 s, 10 buckets) | **rampart** | 1040 | 5 | — | — |",
+		"| eapache † | 2.70 |",
+		"† eapache's breaker is not a consecutive-failure breaker",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q\n%s", want, out)
+		}
+	}
+	for _, unwanted := range []string{"## Clock", "## MemoryNew", "| MemoryCycleConsecutive |"} {
+		if strings.Contains(out, unwanted) {
+			t.Errorf("report shows %q as a class\n%s", unwanted, out)
+		}
+	}
+}
