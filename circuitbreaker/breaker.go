@@ -146,6 +146,9 @@ func (e *epoch) do(ctx context.Context, fn func(context.Context) error) error {
 		if fn == nil {
 			return rampart.ErrNilFunc
 		}
+		if err := e.rejectOpen(); err != nil {
+			return err
+		}
 		return e.b.guard(ctx, fn, nil)
 	}
 	p := Permit{ep: e, gen: e.gen.Load(), fast: e.fast}
@@ -189,7 +192,7 @@ func (b *Breaker) guard(ctx context.Context, fn func(context.Context) error, nex
 		p = Permit{ep: ep, gen: ep.gen.Load(), fast: ep.fast}
 	} else {
 		var err error
-		if p, err = b.allowSlow(); err != nil {
+		if p, err = b.allowSlow(ep); err != nil {
 			return err
 		}
 	}

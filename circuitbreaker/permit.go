@@ -44,10 +44,11 @@ const (
 // reading the clock either (see Config.Clock); the first call after its
 // open period has passed moves it to half-open.
 func (b *Breaker) Allow() (Permit, error) {
-	if ep := b.cur.Load(); ep.plain {
+	ep := b.cur.Load()
+	if ep.plain {
 		return Permit{ep: ep, gen: ep.gen.Load(), fast: ep.fast}, nil
 	}
-	return b.allowSlow()
+	return b.allowSlow(ep)
 }
 
 // Done reports the outcome of the permitted call: err is what the call
@@ -241,9 +242,12 @@ func (b *Breaker) finish(p Permit, o rampart.Outcome, err error, hint int64) {
 	}
 }
 
-// allowSlow is Allow for every state but closed and metrics-only.
-func (b *Breaker) allowSlow() (Permit, error) {
-	ep := b.cur.Load()
+// allowSlow is Allow for every state but closed and metrics-only, ep being
+// the epoch the caller loaded.
+func (b *Breaker) allowSlow(ep *epoch) (Permit, error) {
+	if err := ep.rejectOpen(); err != nil {
+		return Permit{}, err
+	}
 	for {
 		switch ep.state {
 		case StateOpen:
@@ -292,6 +296,17 @@ func (b *Breaker) allowSlow() (Permit, error) {
 		}
 		ep = b.cur.Load()
 	}
+}
+
+// rejectOpen rejects the call if ep is an open epoch whose timer has not
+// yet said the period is over: the rejection path without a clock read.
+// It returns nil (nil *OpenError would not be a nil error) otherwise.
+func (ep *epoch) rejectOpen() error {
+	if ep.state != StateOpen || ep.due.Load() != dueWait {
+		return nil
+	}
+	ep.b.reject(ep, -1)
+	return ep.openErr.Load()
 }
 
 // releaseSlot frees a probe slot of stretch gen, if that stretch is still

@@ -21,7 +21,7 @@ var Classes = []Class{
 	{"BreakerTimeWindow", "Circuit breaker, time window",
 		"A call through a closed breaker with a 10 s rolling window that trips at ≥ 50 % failures over ≥ 20 calls; the call succeeds."},
 	{"BreakerOpen", "Circuit breaker, open (rejection path)",
-		"A call refused by a tripped breaker: the cost of saying no."},
+		"A call refused by a tripped breaker: the cost of saying no. rampart-allow is rampart's two-step form, Allow then Done."},
 	{"Retry", "Retry, first attempt succeeds",
 		"3 attempts at most, exponential backoff from 100 ms, ×2, capped at 10 s, jittered; the first attempt succeeds."},
 	{"Pipeline", "Pipeline: fallback + retry + breaker + per-attempt timeout",
