@@ -77,8 +77,10 @@ type Config struct {
 
 	// WindowBuckets is the number of buckets a time-based window is split
 	// into; calls leave the window a bucket at a time. Default 10, at most
-	// 10 000. Each bucket takes about 1.1 KB, its call counter spread over
-	// cache lines so that calls on different cores do not contend.
+	// 10 000. Each bucket takes 40 bytes. Once calls on different cores
+	// are seen contending, the buckets' call counters spread over cache
+	// lines: 4 × GOMAXPROCS copies (at most 32) of 8 bytes a bucket,
+	// rounded up to 128 bytes; made once and kept.
 	WindowBuckets int `json:"window_buckets,omitempty"`
 
 	// OpenDuration is how long the breaker stays open before it lets a
@@ -153,7 +155,12 @@ type Config struct {
 	// context.
 	Classifier rampart.Classifier `json:"-"`
 
-	// Clock is the source of time. nil means the real clock.
+	// Clock is the source of time. nil means the real clock, on which the
+	// end of the open period is marked by a timer, so rejections read no
+	// clock. With a Clock set, each rejection reads it (a custom clock need
+	// not fire timers); so does a breaker that opens inside a
+	// testing/synctest bubble, where a timer could not be reset from
+	// outside the bubble nor fire after it ended.
 	Clock rampart.Clock `json:"-"`
 
 	// Observers receive state changes and rejections. They are never
