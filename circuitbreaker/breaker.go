@@ -17,7 +17,7 @@ import (
 //
 // # Memory
 //
-// A breaker takes about 600 bytes, plus its window (see Config.WindowSize
+// A breaker takes about 530 bytes, plus its window (see Config.WindowSize
 // and Config.WindowBuckets). Its state changes allocate nothing but the
 // [*OpenError] of each opening: the window and the per-state bookkeeping
 // are kept and reused. Counters that many cores write at once (rejections,

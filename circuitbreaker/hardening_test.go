@@ -3,6 +3,7 @@ package circuitbreaker_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -286,5 +287,52 @@ func TestRealClockTimerEndsTheOpenPeriod(t *testing.T) {
 		}
 		p.Done(errBoom)
 		wantState(t, cb, circuitbreaker.StateOpen)
+	}
+}
+
+// Many goroutines cycle the breaker through every state while probes
+// outlive their half-open periods and are written off: no period ever has
+// more probes in flight than allowed, and once every permit is reported
+// none is left counted.
+func TestWrittenOffProbesUnderConcurrencyLeaveNoSlotTaken(t *testing.T) {
+	const maxProbes = 2
+	cb, clock := newBreaker(t, circuitbreaker.Config{
+		ConsecutiveFailures: 3, OpenDuration: time.Millisecond,
+		HalfOpenMaxProbes: maxProbes, HalfOpenMaxDuration: 2 * time.Millisecond,
+	})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			var held []circuitbreaker.Permit
+			for i := range 3000 {
+				if p, err := cb.Allow(); err == nil {
+					held = append(held, p)
+				}
+				if (g+i)%7 == 0 {
+					clock.Advance(time.Millisecond)
+				}
+				if len(held) > 3 || i%5 == 0 && len(held) > 0 {
+					p := &held[0]
+					if (g+i)%3 == 0 {
+						p.Done(errBoom)
+					} else {
+						p.Done(nil)
+					}
+					p.Done(errBoom) // a second report does nothing
+					held = held[1:]
+				}
+				if s := cb.Snapshot(); s.ProbesInFlight > maxProbes {
+					t.Errorf("%d probes in flight, at most %d allowed", s.ProbesInFlight, maxProbes)
+					return
+				}
+			}
+			for i := range held {
+				held[i].Done(nil)
+			}
+		})
+	}
+	wg.Wait()
+	if s := cb.Snapshot(); s.ProbesInFlight != 0 {
+		t.Fatalf("every permit reported, yet %d probes in flight in %v", s.ProbesInFlight, s.State)
 	}
 }
