@@ -31,12 +31,11 @@ type Breaker struct {
 	s    settings
 	base time.Time // origin of the breaker's int64 times
 
-	// The closed and metrics-only states' counts, emptied on entering
+	// The closed and metrics-only states' window, emptied on entering
 	// either and reused.
-	consec atomic.Int64 // current run of failures
-	debt   *atomic.Int64
-	count  *window.Count
-	timed  *window.Time
+	debt  *atomic.Int64
+	count *window.Count
+	timed *window.Time
 
 	mu       sync.Mutex // serialises state changes; guards the fields below
 	gen      uint64
@@ -69,7 +68,8 @@ type epoch struct {
 	// (closed or metrics-only, default classifier, no slow-call detection).
 	fast fastPath
 
-	consec, debt *atomic.Int64 // the breaker's, for the success path
+	consec atomic.Int64  // closed, metrics-only: current run of failures
+	debt   *atomic.Int64 // the breaker's, for the success path
 
 	gen   atomic.Uint64 // generation of the current stretch
 	since atomic.Int64  // when the stretch began
@@ -151,22 +151,22 @@ func (e *epoch) do(ctx context.Context, fn func(context.Context) error) error {
 		}
 		return e.b.guard(ctx, fn, nil)
 	}
-	p := Permit{ep: e, gen: e.gen.Load(), fast: e.fast}
+	gen := e.gen.Load()
 	done := false
 	defer func() {
 		if !done {
-			p.panicked()
+			Permit{ep: e, gen: gen, fast: e.fast}.panicked()
 		}
 	}()
 	err := fn(ctx)
 	done = true
 	switch {
 	case err != nil:
-		p.doneContext(ctx, err)
+		Permit{ep: e, gen: gen, fast: e.fast}.doneContext(ctx, err)
 	case e.fast == fastCount:
-		e.success(p.gen)
+		e.success(gen)
 	default:
-		e.timedSuccess(p.gen)
+		e.timedSuccess(gen)
 	}
 	return err
 }
@@ -235,7 +235,7 @@ func (b *Breaker) armLocked(st State, now int64) *epoch {
 	}
 	switch st {
 	case StateClosed, StateMetricsOnly:
-		b.consec.Store(0)
+		e.consec.Store(0)
 		if b.count != nil {
 			b.count.Reset()
 		}
@@ -253,7 +253,7 @@ func (b *Breaker) armLocked(st State, now int64) *epoch {
 
 // newEpoch returns the epoch of state st.
 func (b *Breaker) newEpoch(st State) *epoch {
-	e := &epoch{b: b, state: st, consec: &b.consec, debt: b.debt}
+	e := &epoch{b: b, state: st, debt: b.debt}
 	if st == StateClosed || st == StateMetricsOnly {
 		e.stamp = b.s.slowThreshold != 0
 		e.plain = !e.stamp

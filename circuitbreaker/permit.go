@@ -64,13 +64,13 @@ func (b *Breaker) Allow() (Permit, error) {
 // [context.Background]. Use [Permit.DoneContext] to have the caller's
 // context judged exactly, as [Breaker.Execute] does.
 func (p *Permit) Done(err error) {
-	q := *p
+	ep := p.ep
 	p.ep = nil
-	if err == nil && q.fast == fastCount && q.ep != nil {
-		q.ep.success(q.gen)
+	if err == nil && p.fast == fastCount && ep != nil {
+		ep.success(p.gen)
 		return
 	}
-	q.record(context.Background(), false, err)
+	Permit{ep: ep, gen: p.gen, start: p.start, fast: p.fast}.record(context.Background(), false, err)
 }
 
 // DoneContext reports the outcome of the permitted call, judged by the
@@ -78,13 +78,13 @@ func (p *Permit) Done(err error) {
 // default the caller's own cancellation of ctx is ignored). Like Done, it
 // clears p.
 func (p *Permit) DoneContext(ctx context.Context, err error) {
-	q := *p
+	ep := p.ep
 	p.ep = nil
-	if err == nil && q.fast == fastCount && q.ep != nil {
-		q.ep.success(q.gen)
+	if err == nil && p.fast == fastCount && ep != nil {
+		ep.success(p.gen)
 		return
 	}
-	q.doneContext(ctx, err)
+	Permit{ep: ep, gen: p.gen, start: p.start, fast: p.fast}.doneContext(ctx, err)
 }
 
 func (p Permit) doneContext(ctx context.Context, err error) { p.record(ctx, true, err) }
@@ -221,11 +221,11 @@ func (b *Breaker) finish(p Permit, o rampart.Outcome, err error, hint int64) {
 	}
 	if o == rampart.Failure {
 		f |= window.Failed
-		b.consec.Add(1)
+		ep.consec.Add(1)
 		b.failures.Add(1)
 	} else {
-		if b.consec.Load() != 0 {
-			b.consec.Store(0)
+		if ep.consec.Load() != 0 {
+			ep.consec.Store(0)
 		}
 		if b.s.countSuccesses {
 			b.successes.Add(1)
@@ -305,7 +305,11 @@ func (ep *epoch) rejectOpen() error {
 	if ep.state != StateOpen || ep.due.Load() != dueWait {
 		return nil
 	}
-	ep.b.reject(ep, -1)
+	b := ep.b
+	b.rejected.Add(1)
+	if len(b.s.observers) != 0 {
+		b.emitRejected(ep, -1)
+	}
 	return ep.openErr.Load()
 }
 
@@ -327,9 +331,14 @@ func (e *epoch) releaseSlot(gen uint64) bool {
 // the current time or -1 if not yet read.
 func (b *Breaker) reject(ep *epoch, now int64) {
 	b.rejected.Add(1)
-	if len(b.s.observers) == 0 {
-		return
+	if len(b.s.observers) != 0 {
+		b.emitRejected(ep, now)
 	}
+}
+
+// emitRejected reports a rejection by ep to the observers; now is the
+// current time or -1 if not yet read.
+func (b *Breaker) emitRejected(ep *epoch, now int64) {
 	if now < 0 {
 		now = b.now()
 	}

@@ -86,7 +86,7 @@ func (b *Breaker) Snapshot() Snapshot {
 	}
 	switch ep.state {
 	case StateClosed, StateMetricsOnly:
-		s.Counts = b.windowCounts(now)
+		s.Counts = ep.windowCounts(now)
 	case StateHalfOpen:
 		s.ProbesInFlight = int(uint32(ep.slots.Load()))
 		s.ProbeSuccesses = ep.probeOK

@@ -14,7 +14,7 @@ import (
 // one holds. now is the current time if the caller read it (time windows
 // need it).
 func (b *Breaker) judge(ep *epoch, gen uint64, now int64, err error) {
-	c := b.windowCounts(now)
+	c := ep.windowCounts(now)
 	reason := b.tripReason(c)
 	if reason == "" {
 		return
@@ -56,9 +56,10 @@ func (b *Breaker) tripReason(c Counts) string {
 	return ""
 }
 
-// windowCounts returns the counts of the closed and metrics-only states at
+// windowCounts returns the counts of e, a closed or metrics-only epoch, at
 // now.
-func (b *Breaker) windowCounts(now int64) Counts {
+func (e *epoch) windowCounts(now int64) Counts {
+	b := e.b
 	var w window.Counts
 	switch {
 	case b.count != nil:
@@ -66,7 +67,7 @@ func (b *Breaker) windowCounts(now int64) Counts {
 	case b.timed != nil:
 		w = b.timed.Counts(now)
 	}
-	return Counts{Calls: w.Calls, Failures: w.Failures, Slow: w.Slow, ConsecutiveFailures: b.consec.Load()}
+	return Counts{Calls: w.Calls, Failures: w.Failures, Slow: w.Slow, ConsecutiveFailures: e.consec.Load()}
 }
 
 // countsLocked returns what an event leaving ep reports: the window of a
@@ -76,7 +77,7 @@ func (e *epoch) countsLocked(now int64) Counts {
 	case StateHalfOpen:
 		return Counts{Calls: int64(e.probeOK + e.probeFailed), Failures: int64(e.probeFailed), Slow: int64(e.probeSlow)}
 	case StateClosed, StateMetricsOnly:
-		return e.b.windowCounts(now)
+		return e.windowCounts(now)
 	}
 	return Counts{}
 }

@@ -28,7 +28,9 @@ func (c *Counter) Add(d int64) {
 		s.add(0, d)
 		return
 	}
-	addBase(&c.n, &c.spread, 1, d)
+	if v := c.n.Load(); c.n.Add(d) != v+d {
+		c.spread.CompareAndSwap(nil, newCells(1))
+	}
 }
 
 // Load returns the counter's value. Adds that run at the same time may or
