@@ -28,7 +28,8 @@ func (c *Counter) Add(d int64) {
 		s.add(0, d)
 		return
 	}
-	if v := c.n.Load(); c.n.Add(d) != v+d {
+	// As in Set.Add.
+	if c.n.Load()+d != c.n.Add(d) {
 		c.spread.CompareAndSwap(nil, newCells(1))
 	}
 }
@@ -82,7 +83,11 @@ func (s *Set) Add(i int, d int64) {
 		c.add(i, d)
 		return
 	}
-	addBase(&s.base[i], &s.spread, len(s.base), d)
+	// Another add landing between this load and this add means
+	// goroutines contend for the line: spread for the adds that follow.
+	if n := &s.base[i]; n.Load()+d != n.Add(d) {
+		s.spread.CompareAndSwap(nil, newCells(len(s.base)))
+	}
 }
 
 // Load returns counter i: see [Counter.Load].
@@ -104,16 +109,6 @@ func (s *Set) Reset(i int) {
 
 // Spread reports whether the set has been spread over lines.
 func (s *Set) Spread() bool { return s.spread.Load() != nil }
-
-// addBase adds d to the unspread counter n. If another add landed between
-// its load and its add, goroutines are contending for the counter's line:
-// the set of n counters is spread for the adds that follow.
-func addBase(n *atomic.Int64, spread *atomic.Pointer[cells], counters int, d int64) {
-	v := n.Load()
-	if n.Add(d) != v+d {
-		spread.CompareAndSwap(nil, newCells(counters))
-	}
-}
 
 // cells is the spread form: lines of stride counters each, every line
 // starting on a lineSize boundary of its own.
