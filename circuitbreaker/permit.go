@@ -70,7 +70,19 @@ func (p *Permit) Done(err error) {
 		ep.success(p.gen)
 		return
 	}
-	Permit{ep: ep, gen: p.gen, start: p.start, fast: p.fast}.record(context.Background(), false, err)
+	p.doneSlow(ep, nil, err)
+}
+
+// doneSlow reports err for p, whose epoch ep was cleared from p, judged
+// with ctx (nil: Done gave none). It is Done and DoneContext off their
+// inlined fast path.
+func (p *Permit) doneSlow(ep *epoch, ctx context.Context, err error) {
+	q := Permit{ep: ep, gen: p.gen, start: p.start, fast: p.fast}
+	if ctx == nil {
+		q.record(context.Background(), false, err)
+		return
+	}
+	q.record(ctx, true, err)
 }
 
 // DoneContext reports the outcome of the permitted call, judged by the
@@ -84,7 +96,10 @@ func (p *Permit) DoneContext(ctx context.Context, err error) {
 		ep.success(p.gen)
 		return
 	}
-	Permit{ep: ep, gen: p.gen, start: p.start, fast: p.fast}.doneContext(ctx, err)
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	p.doneSlow(ep, ctx, err)
 }
 
 func (p Permit) doneContext(ctx context.Context, err error) { p.record(ctx, true, err) }
