@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"context"
+
 	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/circuitbreaker"
 	"github.com/rampart-go/rampart/fallback"
@@ -20,10 +22,30 @@ func rampartBreakerTimeWindowSubjects() []Subject {
 	return []Subject{{Lib: "rampart", New: func() Instance { return Instance{Call: rampartTimeWindow().Do} }}}
 }
 
+// rampartBreakerOpenSubjects has two rows: Do, as every library is called,
+// and the two-step Allow, for callers that hold the permit themselves.
 func rampartBreakerOpenSubjects() []Subject {
-	return []Subject{{Lib: "rampart", New: tripped(func() Instance {
-		return Instance{Call: rampartConsecutive().Do}
-	}, ConsecutiveFailures)}}
+	return []Subject{
+		{Lib: "rampart", New: tripped(func() Instance {
+			return Instance{Call: rampartConsecutive().Do}
+		}, ConsecutiveFailures)},
+		{Lib: "rampart-allow", New: tripped(func() Instance {
+			return Instance{Call: allowCall(rampartConsecutive())}
+		}, ConsecutiveFailures)},
+	}
+}
+
+// allowCall calls fn through cb's two-step form: Allow, then Done.
+func allowCall(cb *circuitbreaker.Breaker) Call {
+	return func(ctx context.Context, fn func(context.Context) error) error {
+		p, err := cb.Allow()
+		if err != nil {
+			return err
+		}
+		err = fn(ctx)
+		p.DoneContext(ctx, err)
+		return err
+	}
 }
 
 func rampartRetrySubjects() []Subject {

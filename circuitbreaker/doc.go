@@ -32,21 +32,30 @@
 // cap and starts afresh after the breaker has stayed closed for a while. A
 // retry-after hint on the failure that trips the breaker (see
 // [rampart.RetryAfter]) lengthens it, up to the cap. The move to half-open
-// happens on the first call after the period, without a background
-// goroutine. In half-open at most HalfOpenMaxProbes probes run at once;
-// others are rejected with an error matching [ErrTooManyProbes] (and
-// [ErrOpen]). HalfOpenSuccesses successful probes close the breaker; a
-// failed probe, or optionally a failure rate among probes, opens it again;
-// so does staying half-open longer than HalfOpenMaxDuration, if set.
+// happens on the first call after the period. On the real clock a timer
+// (one per breaker, reused) marks the period's end, so rejecting a call
+// reads no clock; with a Config.Clock, or inside a testing/synctest bubble,
+// each rejection reads the clock instead (see Config.Clock).
+//
+// In half-open at most HalfOpenMaxProbes probes run at once; others are
+// rejected with an error matching [ErrTooManyProbes] (and [ErrOpen]).
+// HalfOpenSuccesses successful probes close the breaker; a failed probe,
+// or optionally a failure rate among probes, opens it again; so does
+// staying half-open longer than HalfOpenMaxDuration (default 1 minute),
+// which writes off the probes still in flight: they hold no slot in the
+// next half-open period and their outcomes count for nothing, so a hung
+// probe or a permit never reported cannot pin the breaker half-open.
 //
 // # Outcomes and generations
 //
 // Each outcome is judged success, failure or ignored by Config.Classifier,
 // by default [rampart.Classify]: the caller's own cancellation counts for
-// nothing. Every state change starts a new generation; an outcome that
-// arrives after the state changed, from a call admitted in an older one, is
-// dropped. A panic in the protected function is a failure: its probe slot is
-// freed and the panic continues up the caller's goroutine.
+// nothing. Every state change starts a new generation (the first is 1); an
+// outcome that arrives after the state changed, from a call admitted in an
+// older one, is dropped. A panic in the protected function is a failure: its
+// probe slot is freed and the panic continues up the caller's goroutine. A
+// panic in the classifier, or in a method of the error it judges (Is,
+// Unwrap, RetryAfter), frees the probe slot too and continues the same way.
 //
 // # Two-step use
 //
@@ -54,7 +63,8 @@
 // or [Permit.DoneContext]. This form allocates nothing and suits hot paths,
 // manual instrumentation and simulators that drive the breaker in virtual
 // time. [Breaker.Do] and [Breaker.Execute] (the [rampart.Policy] method) do
-// the same around a function.
+// the same around a function. Done and DoneContext clear the permit: a
+// second report through the same variable does nothing.
 //
 // # Manual control and modes
 //
@@ -71,8 +81,19 @@
 // held, so an observer may call back into the breaker. Events of concurrent
 // calls may reach observers in a different order than the changes were
 // made; each event's From and To are exact. Counts are pulled with
-// [Breaker.Snapshot]; the success path keeps no statistics beyond the
-// window.
+// [Breaker.Snapshot]: the window's counts, whether a probe is due, and
+// [Totals] since New (failures and rejections always; successes for free
+// with a time window, at an atomic add per call with
+// Config.CountSuccesses otherwise, since the closed success path of the
+// other windows writes nothing).
+//
+// # Clocks that go backwards
+//
+// A custom clock may step back. A time-based window then counts calls in
+// its newest bucket, and judges the window that ends there, so it never
+// stops counting; the open period and the half-open bound are measured
+// from the times the breaker read, so a clock that steps back lengthens
+// them by the step.
 //
 // # Performance
 //
@@ -80,8 +101,12 @@
 // successful call takes no lock, reads no clock and allocates nothing: two
 // atomic loads while the window holds only successes. A time-based window
 // costs one clock read per call, and slow-call detection two. An open
-// breaker rejects a call with one clock read and no allocation: each opening
-// makes one [*OpenError], returned to every call it rejects, which works out
-// the time to the next probe when asked. The state is one atomic pointer to
-// an immutable epoch, replaced on each change.
+// breaker on the real clock rejects a call with two loads and a count, no
+// clock read and no allocation: each opening makes one [*OpenError] (the
+// only allocation of a state change, kept immutable because callers may
+// keep it), returned to every call it rejects, which works out the time to
+// the next probe when asked. The state is one atomic pointer to the
+// current state's epoch; each state has one epoch, made on first use and
+// reused, and the window is emptied and reused, so a breaker that trips
+// and recovers allocates nothing else.
 package circuitbreaker

@@ -131,3 +131,21 @@ func ExampleBreaker_Allow() {
 	// called, state open
 	// rejected: true
 }
+
+// Totals count since the breaker was built, across state changes, for
+// metrics exporters; ProbeDue shows, without making a call, that the next
+// call would probe.
+func ExampleTotals() {
+	clock := rampart.NewManualClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	cb, _ := circuitbreaker.New(circuitbreaker.Config{CountSuccesses: true, Clock: clock})
+	ctx := context.Background()
+	_ = cb.Do(ctx, func(context.Context) error { return nil })
+	for range 5 {
+		_ = cb.Do(ctx, func(context.Context) error { return errors.New("down") })
+	}
+	_ = cb.Do(ctx, func(context.Context) error { return nil }) // rejected
+	clock.Advance(5 * time.Second)
+	s := cb.Snapshot()
+	fmt.Printf("%v, probe due: %v, %+v\n", s.State, s.ProbeDue, s.Totals)
+	// Output: open, probe due: true, {Successes:1 Failures:5 Rejections:1}
+}

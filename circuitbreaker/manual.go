@@ -42,9 +42,9 @@ func (b *Breaker) manual(st State, reason string, resetGrowth bool) {
 	var d int64
 	if st == StateOpen {
 		d = b.s.openDuration
-		ne = b.newOpenEpochLocked(now, d)
+		ne = b.openEpochLocked(now, d)
 	} else {
-		ne = b.newEpochLocked(st, now)
+		ne = b.armLocked(st, now)
 	}
 	b.cur.Store(ne)
 	b.mu.Unlock()

@@ -30,6 +30,9 @@ type model struct {
 	until    int64
 	openings int
 	rejected uint64
+	halfMax  int64
+	succ     uint64 // lifetime successes a snapshot reports
+	fails    uint64 // lifetime failures
 
 	run                     int64    // consecutive failures
 	ring                    []uint8  // count window: last N flags
@@ -88,6 +91,10 @@ func newModel(c circuitbreaker.Config) *model {
 	m.resetAfter = int64(c.OpenDurationResetAfter)
 	if m.resetAfter == 0 {
 		m.resetAfter = m.maxOpen
+	}
+	m.halfMax = int64(c.HalfOpenMaxDuration)
+	if m.halfMax == 0 {
+		m.halfMax = int64(time.Minute)
 	}
 	m.probes = max(c.HalfOpenMaxProbes, 1)
 	m.successes = c.HalfOpenSuccesses
@@ -175,7 +182,7 @@ func (m *model) allow() (string, *mpermit) {
 			}
 			m.enter(circuitbreaker.StateHalfOpen)
 		case circuitbreaker.StateHalfOpen:
-			if m.c.HalfOpenMaxDuration != 0 && m.now-m.since >= int64(m.c.HalfOpenMaxDuration) {
+			if m.now-m.since >= m.halfMax {
 				m.open(0)
 				continue
 			}
@@ -202,8 +209,10 @@ func (m *model) done(p *mpermit, o string, hint int64) {
 		}
 		if o == "F" || slow {
 			m.bad++
+			m.fails++
 		} else {
 			m.ok++
+			m.succ++
 		}
 		if slow {
 			m.slow++
@@ -231,8 +240,12 @@ func (m *model) done(p *mpermit, o string, hint int64) {
 	if o == "F" {
 		f |= fFail
 		m.run++
+		m.fails++
 	} else {
 		m.run = 0
+		if m.c.WindowDuration != 0 || m.c.CountSuccesses {
+			m.succ++
+		}
 	}
 	switch {
 	case m.c.WindowSize != 0:
@@ -283,16 +296,19 @@ func (m *model) manual(op string) {
 }
 
 func (m *model) snapshot() circuitbreaker.Snapshot {
-	s := circuitbreaker.Snapshot{Name: "circuitbreaker", State: m.state, Generation: m.gen, Openings: m.openings, Rejected: m.rejected}
+	s := circuitbreaker.Snapshot{Name: "circuitbreaker", State: m.state, Generation: m.gen, Openings: m.openings, Rejected: m.rejected,
+		Totals: circuitbreaker.Totals{Successes: m.succ, Failures: m.fails, Rejections: m.rejected}}
 	switch m.state {
 	case circuitbreaker.StateClosed, circuitbreaker.StateMetricsOnly:
 		s.Counts = m.counts()
 	case circuitbreaker.StateHalfOpen:
 		s.ProbesInFlight, s.ProbeSuccesses, s.ProbeFailures = m.inflight, m.ok, m.bad
+		s.ProbeDue = m.inflight < m.probes && m.now-m.since < m.halfMax
 	case circuitbreaker.StateOpen:
 		if m.until > m.now {
 			s.UntilHalfOpen = time.Duration(m.until - m.now)
 		}
+		s.ProbeDue = m.until <= m.now
 	}
 	return s
 }

@@ -2,33 +2,31 @@ package circuitbreaker
 
 import (
 	"math"
+	"sync/atomic"
+	"time"
 
 	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/internal/window"
 )
 
 // judge checks the trip conditions after a failure or slow call was
-// recorded in ep, a closed epoch, and trips the breaker if one holds. now
-// is the current time if the caller read it (time windows need it).
-func (b *Breaker) judge(ep *epoch, now int64, err error) {
-	c := ep.counts(now)
+// recorded in stretch gen of ep, a closed epoch, and trips the breaker if
+// one holds. now is the current time if the caller read it (time windows
+// need it).
+func (b *Breaker) judge(ep *epoch, gen uint64, now int64, err error) {
+	c := ep.windowCounts(now)
 	reason := b.tripReason(c)
 	if reason == "" {
 		return
 	}
-	var hint int64
-	if b.s.retryAfter && err != nil {
-		if d, ok := rampart.RetryAfter(err); ok && d > 0 {
-			hint = int64(d)
-		}
-	}
+	hint := b.hintOf(err)
 	b.mu.Lock()
-	if b.cur.Load() != ep {
+	if !ep.live(gen) {
 		b.mu.Unlock()
 		return
 	}
 	now = b.now()
-	if now-ep.since >= b.s.resetAfter {
+	if now-ep.since.Load() >= b.s.resetAfter {
 		// Closed long enough: the open duration grows afresh.
 		b.openings = 0
 	}
@@ -58,14 +56,16 @@ func (b *Breaker) tripReason(c Counts) string {
 	return ""
 }
 
-// counts returns the counts of a closed or metrics-only epoch at now.
-func (e *epoch) counts(now int64) Counts {
+// windowCounts returns the counts of e, a closed or metrics-only epoch, at
+// now.
+func (e *epoch) windowCounts(now int64) Counts {
+	b := e.b
 	var w window.Counts
 	switch {
-	case e.count != nil:
-		w = e.count.Counts()
-	case e.timed != nil:
-		w = e.timed.Counts(now)
+	case b.count != nil:
+		w = b.count.Counts()
+	case b.timed != nil:
+		w = b.timed.Counts(now)
 	}
 	return Counts{Calls: w.Calls, Failures: w.Failures, Slow: w.Slow, ConsecutiveFailures: e.consec.Load()}
 }
@@ -73,10 +73,13 @@ func (e *epoch) counts(now int64) Counts {
 // countsLocked returns what an event leaving ep reports: the window of a
 // closed or metrics-only epoch, the probes of a half-open one.
 func (e *epoch) countsLocked(now int64) Counts {
-	if e.state == StateHalfOpen {
+	switch e.state {
+	case StateHalfOpen:
 		return Counts{Calls: int64(e.probeOK + e.probeFailed), Failures: int64(e.probeFailed), Slow: int64(e.probeSlow)}
+	case StateClosed, StateMetricsOnly:
+		return e.windowCounts(now)
 	}
-	return e.counts(now)
+	return Counts{}
 }
 
 // openLocked opens the breaker, counting one more opening, and returns the
@@ -84,18 +87,70 @@ func (e *epoch) countsLocked(now int64) Counts {
 func (b *Breaker) openLocked(from *epoch, now int64, reason string, hint int64, c Counts) rampart.Event {
 	b.openings++
 	d := b.openDurationLocked(hint)
-	b.cur.Store(b.newOpenEpochLocked(now, d))
+	b.cur.Store(b.openEpochLocked(now, d))
 	return b.stateEvent(from.state, StateOpen, reason, now, c, d)
 }
 
-// newOpenEpochLocked returns a fresh open epoch that began at now and lasts
-// d, with the error it rejects calls with.
-func (b *Breaker) newOpenEpochLocked(now, d int64) *epoch {
-	e := b.newEpochLocked(StateOpen, now)
-	e.until = satAdd(now, d)
-	e.openErr = &OpenError{Name: b.s.name, Until: b.timeAt(e.until), b: b, until: e.until}
+// openEpochLocked starts an open stretch at now that lasts d, with the
+// error it rejects calls with, and arranges to learn when it ends.
+func (b *Breaker) openEpochLocked(now, d int64) *epoch {
+	e := b.armLocked(StateOpen, now)
+	until := satAdd(now, d)
+	e.until.Store(until)
+	e.openErr.Store(&OpenError{Name: b.s.name, Until: b.timeAt(until), b: b, until: until})
+	e.due.Store(b.startTimerLocked(d))
 	return e
 }
+
+// startTimerLocked arranges for the open period of d to end without a
+// clock read per rejected call, and returns the epoch's due mode.
+//
+// On the real clock, outside a synctest bubble, a timer (one per breaker,
+// reset at each opening) flips the epoch to dueNow when the period ends; a
+// rejection then costs two loads and a count. With a Config.Clock, or in a
+// synctest bubble, there is no timer and each rejection reads the clock:
+// a custom clock need not fire timers, and a timer armed in a bubble could
+// neither be reset from outside it nor fire once it has ended, which would
+// leave a breaker that outlives its bubble open for good.
+func (b *Breaker) startTimerLocked(d int64) uint32 {
+	if b.s.clock != nil || inBubble() {
+		return dueClock
+	}
+	if b.timer == nil {
+		b.timer = time.AfterFunc(time.Duration(d), b.openElapsed)
+	} else {
+		b.timer.Reset(time.Duration(d))
+	}
+	return dueWait
+}
+
+// inBubble reports whether the calling goroutine runs in a testing/synctest
+// bubble, where time.Now carries no monotonic reading.
+func inBubble() bool {
+	t := time.Now()
+	return t == t.Round(0)
+}
+
+// openElapsed is the timer's callback: it marks the current open stretch
+// due if its period has passed, or resets the timer for the rest.
+func (b *Breaker) openElapsed() {
+	b.mu.Lock()
+	if ep := b.cur.Load(); ep.state == StateOpen && ep.due.Load() == dueWait {
+		if rest := ep.until.Load() - b.now(); rest > 0 {
+			b.timer.Reset(time.Duration(rest))
+		} else {
+			ep.due.Store(dueNow)
+		}
+	}
+	b.mu.Unlock()
+	if h := testHookDue.Load(); h != nil {
+		(*h)()
+	}
+}
+
+// testHookDue, if set (by tests only), is called after each firing of the
+// open period's timer.
+var testHookDue atomic.Pointer[func()]
 
 // openDurationLocked returns how long the current opening lasts:
 // OpenDuration grown by the multiplier for each consecutive opening, at
@@ -122,22 +177,24 @@ func (b *Breaker) openDurationLocked(hint int64) int64 {
 	return d
 }
 
-// toHalfOpen moves ep, an open epoch whose period has passed, to half-open.
-func (b *Breaker) toHalfOpen(ep *epoch, now int64) {
+// toHalfOpen moves ep, in open stretch gen whose period has passed, to
+// half-open.
+func (b *Breaker) toHalfOpen(ep *epoch, gen uint64, now int64) {
 	b.mu.Lock()
-	if b.cur.Load() != ep {
+	if !ep.live(gen) {
 		b.mu.Unlock()
 		return
 	}
-	b.cur.Store(b.newEpochLocked(StateHalfOpen, now))
+	b.cur.Store(b.armLocked(StateHalfOpen, now))
 	b.mu.Unlock()
 	b.emit(b.stateEvent(StateOpen, StateHalfOpen, ReasonOpenElapsed, now, Counts{}, 0))
 }
 
-// reopen moves ep, a half-open epoch, back to open.
-func (b *Breaker) reopen(ep *epoch, now int64, reason string, hint int64) {
+// reopen moves ep, in half-open stretch gen, back to open. Probes still in
+// flight are written off: see Config.HalfOpenMaxDuration.
+func (b *Breaker) reopen(ep *epoch, gen uint64, now int64, reason string, hint int64) {
 	b.mu.Lock()
-	if b.cur.Load() != ep {
+	if !ep.live(gen) {
 		b.mu.Unlock()
 		return
 	}
@@ -146,38 +203,32 @@ func (b *Breaker) reopen(ep *epoch, now int64, reason string, hint int64) {
 	b.emit(e)
 }
 
-// probeDone records the outcome of a probe admitted by ep, a half-open
-// epoch, frees its slot, and closes or reopens the breaker if the probes
-// so far decide it.
-func (b *Breaker) probeDone(p Permit, o rampart.Outcome, err error) {
+// probeDone records the outcome of a probe admitted by p, frees its slot,
+// and closes or reopens the breaker if the probes so far decide it. A
+// probe of an earlier stretch (written off when its stretch timed out)
+// frees nothing and counts for nothing. hint is a failed probe's
+// retry-after hint.
+func (b *Breaker) probeDone(p Permit, o rampart.Outcome, hint int64) {
 	ep := p.ep
-	if o == rampart.Ignored {
-		ep.inflight.Add(-1)
-		return
-	}
 	s := &b.s
-	failed, slow := o == rampart.Failure, false
+	slow := false
 	now := int64(-1)
-	if s.slowThreshold != 0 {
+	if s.slowThreshold != 0 && o != rampart.Ignored {
 		now = b.now()
 		slow = now-p.start >= s.slowThreshold
 	}
-	var hint int64
-	if failed && s.retryAfter && err != nil {
-		if d, ok := rampart.RetryAfter(err); ok && d > 0 {
-			hint = int64(d)
-		}
-	}
+	failed := o == rampart.Failure || slow
 	b.mu.Lock()
-	ep.inflight.Add(-1)
-	if b.cur.Load() != ep {
+	if !ep.releaseSlot(p.gen) || !ep.live(p.gen) || o == rampart.Ignored {
 		b.mu.Unlock()
 		return
 	}
-	if failed || slow {
+	if failed {
 		ep.probeFailed++
+		b.failures.Add(1)
 	} else {
 		ep.probeOK++
+		b.probesOK++
 	}
 	if slow {
 		ep.probeSlow++
@@ -200,7 +251,7 @@ func (b *Breaker) probeDone(p Permit, o rampart.Outcome, err error) {
 			now = b.now()
 		}
 		c := ep.countsLocked(now)
-		b.cur.Store(b.newEpochLocked(StateClosed, now))
+		b.cur.Store(b.armLocked(StateClosed, now))
 		e = b.stateEvent(StateHalfOpen, StateClosed, ReasonProbesSucceeded, now, c, 0)
 	}
 	b.mu.Unlock()

@@ -1,6 +1,7 @@
 package striped_test
 
 import (
+	"runtime"
 	"sync"
 	"testing"
 	"unsafe"
@@ -42,10 +43,50 @@ func TestCounterResetsToZero(t *testing.T) {
 	}
 }
 
-func TestCounterKeepsItsLinesApart(t *testing.T) {
-	// Eight lines of 128 bytes: adds on different lines never share a
-	// cache line or its prefetched neighbour.
-	if got := unsafe.Sizeof(striped.Counter{}); got != 8*128 {
-		t.Fatalf("Sizeof(Counter) = %d, want %d", got, 8*128)
+func TestCounterCostsTwoWordsUntilContended(t *testing.T) {
+	var c striped.Counter
+	if got := unsafe.Sizeof(c); got != 16 {
+		t.Fatalf("Sizeof(Counter) = %d, want 16", got)
+	}
+	for range 1000 {
+		c.Add(1)
+	}
+	if c.Spread() {
+		t.Fatal("a counter added to by one goroutine spread over lines")
+	}
+}
+
+func TestSetSpreadsUnderContentionAndKeepsEveryCount(t *testing.T) {
+	s := striped.NewSet(3)
+	var wg sync.WaitGroup
+	const goroutines, adds = 8, 20000
+	start := make(chan struct{})
+	for g := range goroutines {
+		wg.Go(func() {
+			<-start
+			for i := range adds {
+				s.Add((g+i)%3, 1)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	var total int64
+	for i := range 3 {
+		total += s.Load(i)
+	}
+	if total != goroutines*adds {
+		t.Fatalf("sum of counters = %d, want %d", total, goroutines*adds)
+	}
+	if !s.Spread() {
+		// Eight goroutines adding 160 000 times to three words: on a
+		// machine with one core they may never overlap.
+		t.Logf("no contention seen (GOMAXPROCS=%d)", runtime.GOMAXPROCS(0))
+	}
+	for i := range 3 {
+		s.Reset(i)
+		if got := s.Load(i); got != 0 {
+			t.Fatalf("after Reset(%d), Load = %d", i, got)
+		}
 	}
 }

@@ -1,10 +1,20 @@
-// Package striped holds [Counter], an int64 counter split over cache lines
-// for counts that goroutines on many cores add to at once and that are read
-// rarely: a breaker's calls per time bucket, its rejections.
+// Package striped holds counters for counts that goroutines on many cores
+// may add to at once and that are read rarely: a breaker's rejections, the
+// calls in each bucket of a time window.
+//
+// # Cost
 //
 // A single atomic counter written from several cores moves its cache line
 // from core to core on every add; that transfer, not the add, is the cost.
-// A Counter gives each goroutine a line of its own most of the time, picked
-// by a hash of the goroutine's stack address, so a goroutine keeps writing
-// the line already in its core's cache. Reading sums the lines.
+// Spreading the counter over lines, one per goroutine most of the time,
+// removes the transfer but costs memory: a line of 128 bytes per core. So a
+// [Counter] or a [Set] starts as plain atomic words and spreads only once
+// an add sees another add land at the same moment, sizing the spread to the
+// machine (GOMAXPROCS). Counters that are never contended never pay for
+// lines.
+//
+// # Reading
+//
+// Load sums the base word and the lines. Adds that run during a Load may or
+// may not be counted; once they stop the sum is exact.
 package striped

@@ -90,6 +90,19 @@ func bit(v uint32, f Flags) int64 {
 	return 0
 }
 
+// Reset empties the window, keeping its memory. Each slot is emptied the
+// way Record fills one, with the totals adjusted for what it held, so a
+// call recorded while Reset runs leaves the totals matching the slots;
+// such a call may be counted in the emptied window or not at all.
+func (w *Count) Reset() {
+	for i := range w.slots {
+		if old := w.slots[i].Swap(0); old != 0 {
+			w.replace(old, 0)
+		}
+	}
+	w.cursor.Store(0)
+}
+
 // Size returns the number of calls the window holds when full.
 func (w *Count) Size() int { return int(w.size) }
 

@@ -12,30 +12,40 @@ import (
 // the current bucket and the ones before it, back to the period's length.
 // Times are int64 nanoseconds on any fixed origin.
 //
-// Recording is an atomic add on the current bucket (more for a failed or
-// slow call). The calls counter is a [striped.Counter], so goroutines
-// recording at once on different cores rarely write the same cache line. A
-// bucket is recycled, under a lock, the first time a call lands in it after
-// its period has passed, so the lock is taken once per bucket width at most.
+// Recording is an atomic add on the current bucket's call counter (more for
+// a failed or slow call). The call counters form a [striped.Set]: plain
+// words until goroutines on different cores are seen recording at once,
+// spread over lines from then on. A bucket is recycled, under a lock, the
+// first time a call lands in it after its period has passed, so the lock is
+// taken once per bucket width at most.
 //
-// A call recorded with a time older than the oldest bucket still held (a
-// writer delayed by a whole period, or a clock set backwards) is dropped.
+// # Time that goes backwards
+//
+// A call recorded with a time before the newest bucket (a clock set
+// backwards, or a writer delayed by a whole bucket) is counted in the
+// newest bucket, and [Time.Counts] judges a window that ends no earlier
+// than the newest bucket: a clock that steps back never stops the window
+// counting.
 //
 // The zero value is not usable; use [NewTime].
 type Time struct {
 	width   int64
 	n       int64
-	cur     atomic.Pointer[bucket] // the bucket last recorded in: the next call most likely lands there too
+	cur     atomic.Pointer[bucket] // the newest bucket: the next call most likely lands there too
 	mu      sync.Mutex             // serialises recycling
 	buckets []bucket
+	calls   striped.Set // calls per bucket, by bucket position
+
+	// Calls and failures of the buckets recycled or reset since NewTime,
+	// for Totals. Written under mu.
+	pastCalls, pastFailures atomic.Int64
 }
 
 type bucket struct {
-	idx      atomic.Int64 // the bucket number held, floor(t/width); minInt64 when unused
+	idx      atomic.Int64 // the bucket number held, floor(t/width); unused when empty
 	failures atomic.Int64
 	slow     atomic.Int64
-	_        [104]byte       // idx is read by every call: keep the calls' lines off its line
-	calls    striped.Counter // added to by every call, from any core
+	pos      int // position in Time.buckets and Time.calls
 }
 
 const unused = -1 << 63
@@ -44,8 +54,10 @@ const unused = -1 << 63
 // both must be positive.
 func NewTime(width int64, n int) *Time {
 	w := &Time{width: width, n: int64(n), buckets: make([]bucket, n)}
+	w.calls.Init(n)
 	for i := range w.buckets {
 		w.buckets[i].idx.Store(unused)
+		w.buckets[i].pos = i
 	}
 	return w
 }
@@ -57,7 +69,7 @@ func NewTime(width int64, n int) *Time {
 func (w *Time) Record(now int64, f Flags) {
 	if b := w.cur.Load(); b != nil {
 		if start := b.idx.Load() * w.width; now >= start && now-start < w.width {
-			b.add(f)
+			w.add(b, f)
 			return
 		}
 	}
@@ -66,18 +78,23 @@ func (w *Time) Record(now int64, f Flags) {
 
 func (w *Time) recordSlow(now int64, f Flags) {
 	k := floorDiv(now, w.width)
+	if c := w.cur.Load(); c != nil && c.idx.Load() > k {
+		// Behind the newest bucket: count it there.
+		w.add(c, f)
+		return
+	}
 	b := &w.buckets[floorMod(k, w.n)]
 	if b.idx.Load() != k && !w.recycle(b, k) {
 		return
 	}
-	b.add(f)
+	w.add(b, f)
 	if c := w.cur.Load(); c == nil || c.idx.Load() < k {
 		w.cur.Store(b)
 	}
 }
 
-func (b *bucket) add(f Flags) {
-	b.calls.Add(1)
+func (w *Time) add(b *bucket, f Flags) {
+	w.calls.Add(b.pos, 1)
 	if f&Failed != 0 {
 		b.failures.Add(1)
 	}
@@ -96,26 +113,68 @@ func (w *Time) recycle(b *bucket, k int64) bool {
 		return false
 	}
 	if cur < k {
-		// Clear, then publish: a writer that sees idx == k counts after
-		// the clear.
-		b.calls.Reset()
-		b.failures.Store(0)
-		b.slow.Store(0)
+		w.clearLocked(b)
 		b.idx.Store(k)
 	}
 	return true
 }
 
-// Counts returns the totals of the buckets in the window that ends at now.
+// clearLocked empties b, keeping its counts in the lifetime totals. A
+// writer that sees b's new idx counts after the clear.
+func (w *Time) clearLocked(b *bucket) {
+	if b.idx.Load() != unused {
+		w.pastCalls.Add(w.calls.Load(b.pos))
+		w.pastFailures.Add(b.failures.Load())
+	}
+	w.calls.Reset(b.pos)
+	b.failures.Store(0)
+	b.slow.Store(0)
+}
+
+// Reset empties the window, keeping its counts in [Time.Totals] and its
+// memory (spread call counters included) for reuse. Calls recorded while
+// it runs may be counted in the emptied window or not at all.
+func (w *Time) Reset() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.cur.Store(nil)
+	for i := range w.buckets {
+		b := &w.buckets[i]
+		w.clearLocked(b)
+		b.idx.Store(unused)
+	}
+}
+
+// Counts returns the totals of the buckets in the window that ends at now,
+// or at the newest bucket if now is before it.
 func (w *Time) Counts(now int64) Counts {
 	k := floorDiv(now, w.width)
+	if c := w.cur.Load(); c != nil {
+		k = max(k, c.idx.Load())
+	}
 	var c Counts
 	for i := range w.buckets {
 		b := &w.buckets[i]
 		if idx := b.idx.Load(); idx <= k && idx > k-w.n {
-			c.Calls += b.calls.Load()
+			c.Calls += w.calls.Load(i)
 			c.Failures += b.failures.Load()
 			c.Slow += b.slow.Load()
+		}
+	}
+	return c
+}
+
+// Totals returns the calls and failures recorded since NewTime, in the
+// window or not (Slow is not kept).
+func (w *Time) Totals() Counts {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	c := Counts{Calls: w.pastCalls.Load(), Failures: w.pastFailures.Load()}
+	for i := range w.buckets {
+		b := &w.buckets[i]
+		if b.idx.Load() != unused {
+			c.Calls += w.calls.Load(i)
+			c.Failures += b.failures.Load()
 		}
 	}
 	return c

@@ -21,7 +21,7 @@ var Classes = []Class{
 	{"BreakerTimeWindow", "Circuit breaker, time window",
 		"A call through a closed breaker with a 10 s rolling window that trips at ≥ 50 % failures over ≥ 20 calls; the call succeeds."},
 	{"BreakerOpen", "Circuit breaker, open (rejection path)",
-		"A call refused by a tripped breaker: the cost of saying no."},
+		"A call refused by a tripped breaker: the cost of saying no. rampart-allow is rampart's two-step form, Allow then Done."},
 	{"Retry", "Retry, first attempt succeeds",
 		"3 attempts at most, exponential backoff from 100 ms, ×2, capped at 10 s, jittered; the first attempt succeeds."},
 	{"Pipeline", "Pipeline: fallback + retry + breaker + per-attempt timeout",
@@ -84,6 +84,11 @@ func Render(w io.Writer, res *Results, m Meta, text string) error {
 	if m.Load != "" {
 		fmt.Fprintf(&b, "- Load average when the run began: %s (other work on the machine widens the ± and blurs the ratios)\n", m.Load)
 	}
+	if r := find(res.Rows["Clock"], "time"); r != nil {
+		fmt.Fprintf(&b, "- One read of the clock, `time.Now`: %s ns (`BenchmarkClock`, same run). "+
+			"Ratios that hinge on it: gobreaker reads it twice per call, "+
+			"every time-window breaker once per call\n", num(r, "ns/op"))
+	}
 	fmt.Fprintf(&b, "- Command: `%s`, summarised with benchstat\n\n", m.Command)
 	b.WriteString("Figures drift between machines; ratios measured in one run hold better. ")
 	b.WriteString(ratioNote + "\n\n")
@@ -106,6 +111,8 @@ func Render(w io.Writer, res *Results, m Meta, text string) error {
 		}
 	}
 
+	renderMemory(&b, res)
+
 	if text != "" {
 		b.WriteString("## benchstat output\n\n<details><summary>The summary this report was made from</summary>\n\n```\n")
 		b.WriteString(strings.TrimRight(text, "\n"))
@@ -120,6 +127,9 @@ func Render(w io.Writer, res *Results, m Meta, text string) error {
 func orderedClasses(res *Results) []Class {
 	out := slices.Clone(Classes)
 	for _, name := range res.Benchmarks {
+		if special(name) {
+			continue
+		}
 		base := strings.TrimSuffix(name, "Parallel")
 		if !slices.ContainsFunc(out, func(c Class) bool { return c.Name == base }) {
 			out = append(out, Class{Name: base, Title: base})
@@ -171,6 +181,7 @@ func speedups(rows []*Row) string {
 
 func renderTable(b *strings.Builder, rows []*Row) {
 	r := find(rows, "rampart")
+	var noted []string
 	b.WriteString("| library | ns/op | ± | B/op | allocs/op | rampart speed-up |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
 	for _, row := range rows {
@@ -184,6 +195,10 @@ func renderTable(b *strings.Builder, rows []*Row) {
 		if row == r {
 			name = "**rampart**"
 		}
+		if _, ok := libNotes[row.Lib]; ok {
+			name += " †"
+			noted = append(noted, row.Lib)
+		}
 		ci := row.Metrics["ns/op"].CI
 		if ci != "" && ci != "∞" {
 			ci = "±" + ci
@@ -192,6 +207,75 @@ func renderTable(b *strings.Builder, rows []*Row) {
 			num(row, "ns/op"), ci, num(row, "B/op"), num(row, "allocs/op"), sp)
 	}
 	b.WriteString("\n")
+	renderNotes(b, noted)
+}
+
+// libNotes say, beside a library's rows, where it does not do what the
+// class's title says.
+var libNotes = map[string]string{
+	"eapache": "eapache's breaker is not a consecutive-failure breaker: it opens after 5 errors with no " +
+		"error-free gap of its timeout between them (successes in between do not reset the count), " +
+		"and half-open it lets every call through rather than one probe.",
+}
+
+func renderNotes(b *strings.Builder, libs []string) {
+	for _, lib := range libs {
+		fmt.Fprintf(b, "† %s\n\n", libNotes[lib])
+	}
+}
+
+// special reports whether a benchmark is shown outside the class tables:
+// the clock row (in the header) and the memory classes.
+func special(name string) bool {
+	return name == "Clock" || strings.HasPrefix(name, "MemoryNew") || strings.HasPrefix(name, "MemoryCycle")
+}
+
+// memoryKinds are the breaker kinds of the memory classes, in report order.
+var memoryKinds = []struct{ Name, Title string }{
+	{"Consecutive", "consecutive failures"},
+	{"CountWindow", "count window (100 calls)"},
+	{"TimeWindow", "time window (10 s, 10 buckets)"},
+}
+
+// renderMemory writes the memory table: per breaker kind and library, the
+// bytes one breaker takes (MemoryNew) and what one open → closed cycle
+// allocates (MemoryCycle).
+func renderMemory(b *strings.Builder, res *Results) {
+	var lines []string
+	var noted []string
+	for _, k := range memoryKinds {
+		for _, n := range res.Rows["MemoryNew"+k.Name] {
+			c := find(res.Rows["MemoryCycle"+k.Name], n.Lib)
+			cycleB, cycleAllocs := "—", "—"
+			if c != nil {
+				cycleB, cycleAllocs = num(c, "B/op"), num(c, "allocs/op")
+			}
+			name := n.Lib
+			if n.Lib == "rampart" {
+				name = "**rampart**"
+			}
+			if _, ok := libNotes[n.Lib]; ok {
+				name += " †"
+				if !slices.Contains(noted, n.Lib) {
+					noted = append(noted, n.Lib)
+				}
+			}
+			lines = append(lines, fmt.Sprintf("| %s | %s | %s | %s | %s | %s |", k.Title, name,
+				num(n, "B/op"), num(n, "allocs/op"), cycleB, cycleAllocs))
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString("## Memory: bytes per breaker and per open → closed cycle\n\n")
+	b.WriteString("What a service with a breaker per destination pays. Bytes per breaker: allocated to build one " +
+		"(`BenchmarkMemoryNew<kind>`). Per cycle: allocated while the breaker trips on failing calls and a probe " +
+		"closes it again (`BenchmarkMemoryCycle<kind>`), the calls included. hystrix-go is left out: its circuits " +
+		"live in a package-level registry with background collectors. See bench/memory.go.\n\n")
+	b.WriteString("| kind | library | B per breaker | allocs | B per cycle | allocs per cycle |\n")
+	b.WriteString("|---|---|---:|---:|---:|---:|\n")
+	b.WriteString(strings.Join(lines, "\n") + "\n\n")
+	renderNotes(b, noted)
 }
 
 func find(rows []*Row, lib string) *Row {

@@ -6,9 +6,11 @@ import (
 	"testing"
 )
 
-func parseTestdata(t *testing.T) *Results {
+func parseTestdata(t *testing.T) *Results { return parseFile(t, "testdata/stat.csv") }
+
+func parseFile(t *testing.T, name string) *Results {
 	t.Helper()
-	f, err := os.Open("testdata/stat.csv")
+	f, err := os.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,14 +58,26 @@ func TestSplitNameWithoutProcsSuffix(t *testing.T) {
 	}
 }
 
-func TestRenderShowsSpeedUpsAndMarksClassesWithoutRampart(t *testing.T) {
+// render renders res with a fixed header, and checks the report holds each
+// of want.
+func render(t *testing.T, res *Results, want ...string) string {
+	t.Helper()
 	var b strings.Builder
 	m := Meta{Date: "2026-01-02", GoVersion: "go1.26.8", CPU: "Test CPU", Procs: "2", Command: "go test -bench ."}
-	if err := Render(&b, parseTestdata(t), m, ""); err != nil {
+	if err := Render(&b, res, m, ""); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
-	for _, want := range []string{
+	for _, w := range want {
+		if !strings.Contains(out, w) {
+			t.Errorf("report lacks %q\n%s", w, out)
+		}
+	}
+	return out
+}
+
+func TestRenderShowsSpeedUpsAndMarksClassesWithoutRampart(t *testing.T) {
+	render(t, parseTestdata(t),
 		"- Date: 2026-01-02",
 		"- Go: go1.26.8",
 		"- CPU: Test CPU",
@@ -72,11 +86,7 @@ func TestRenderShowsSpeedUpsAndMarksClassesWithoutRampart(t *testing.T) {
 		"| **rampart** | 12.0 | ±2% | 0 | 0 | — |",
 		"| failsafe-go | 900 | ±3% | 464 | 15 | 75× |",
 		"| xrate | 130 | ±1% | 0 | 0 | — |",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("report lacks %q\n%s", want, out)
-		}
-	}
+	)
 }
 
 func TestRatioKeepsTwoDigitsWhenRampartIsSlower(t *testing.T) {
@@ -99,5 +109,22 @@ func TestParseEnvReadsGoTestHeader(t *testing.T) {
 	e := ParseEnv(strings.NewReader(in))
 	if e.GOOS != "linux" || e.GOARCH != "amd64" || e.CPU != "AMD EPYC" {
 		t.Fatalf("got %+v", e)
+	}
+}
+
+func TestRenderShowsTheClockTheMemoryTableAndEapachesNote(t *testing.T) {
+	out := render(t, parseFile(t, "testdata/memory.csv"),
+		"- One read of the clock, `time.Now`: 52.0 ns",
+		"## Memory: bytes per breaker and per open → closed cycle",
+		"| consecutive failures | **rampart** | 528 | 2 | 64 | 1 |",
+		"| consecutive failures | eapache † | 80 | 1 | 113 | 2 |",
+		"| time window (10 s, 10 buckets) | **rampart** | 1040 | 5 | — | — |",
+		"| eapache † | 2.70 |",
+		"† eapache's breaker is not a consecutive-failure breaker",
+	)
+	for _, unwanted := range []string{"## Clock", "## MemoryNew", "| MemoryCycleConsecutive |"} {
+		if strings.Contains(out, unwanted) {
+			t.Errorf("report shows %q as a class\n%s", unwanted, out)
+		}
 	}
 }
