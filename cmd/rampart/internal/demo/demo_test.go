@@ -12,15 +12,18 @@ import (
 
 // TestStorefrontKeepsSellingThroughTheOutage plays the whole timeline,
 // compressed to four seconds, on real loopback HTTP under load, and checks
-// the summary's claims. The bounds of the claims that depend on the
-// machine's speed (latencies, how soon pages are fresh again) are looser
-// than the defaults, for slow machines and the race detector, but each
-// still separates rampart from the unprotected call: without timeouts a
-// slow answer takes 1.5s, so the p99 would pass a second; without load
-// shedding the surge's requests queue for the service's workers until the
-// storefront's 150ms per-attempt timeout, fifteen times a healthy answer's
-// 4-12ms. The other claims hold however slow the machine: a busier machine
-// only makes the surge's requests overlap more, so more are shed.
+// the summary's claims. The bounds are looser than the defaults, for slow
+// machines and the race detector, but each still separates rampart from
+// the unprotected call: without timeouts a slow answer takes 1.5s, so the
+// p99 would pass a second; without the breaker every outage page would
+// cost at least one attempt.
+//
+// The surge's two claims are not judged here: they need a machine fast
+// enough to deliver five times the shoppers' pages, and a machine starved
+// by other tests (three -race runs of this test at once on two cores) may
+// deliver fewer pages in the surge than before it. The summary's judging
+// of them is tested in TestSummaryJudgesTheSurge, the shedding itself in
+// TestRecsServiceShedsPastItsWorkers.
 func TestStorefrontKeepsSellingThroughTheOutage(t *testing.T) {
 	var progress strings.Builder
 	d, err := demo.Start(demo.Config{
@@ -33,7 +36,6 @@ func TestStorefrontKeepsSellingThroughTheOutage(t *testing.T) {
 			MaxPageP99:               time.Second,
 			MaxAttemptsPerOutagePage: 0.5,
 			MaxRecovery:              time.Second, // of the 1.2s the service is healthy again
-			MaxSurgeLatencyRatio:     8,
 		},
 	})
 	if err != nil {
@@ -48,17 +50,23 @@ func TestStorefrontKeepsSellingThroughTheOutage(t *testing.T) {
 	if err := s.WriteText(&text); err != nil {
 		t.Fatal(err)
 	}
-	if !s.OK {
-		t.Errorf("claims failed:\n%s%s", progress.String(), text.String())
+	surgeClaims := map[string]bool{
+		"recommendations shed load during the surge: requests shed":          true,
+		"admitted latency stayed flat: recommendations p99 during the surge": true,
 	}
-	if len(s.Checks) != 7 {
-		t.Errorf("%d checks, want 7", len(s.Checks))
+	for _, c := range s.Checks {
+		if !c.OK && !surgeClaims[c.Claim] {
+			t.Errorf("claim failed: %s: %s (bound %s)", c.Claim, c.Measured, c.Bound)
+		}
+		delete(surgeClaims, c.Claim)
+	}
+	if len(s.Checks) != 7 || len(surgeClaims) != 0 {
+		t.Errorf("%d checks, want 7, the surge's among them", len(s.Checks))
 	}
 
-	// Every step of the chain served: fresh before and after; the cache,
-	// popular items and hidden sections for the requests shed in the
-	// surge, and through the outage. The surge sheds whatever the
-	// machine's speed, so this does not depend on it.
+	// Every step of the chain served: fresh before and after, the cache
+	// early in the outage (and for requests shed in the surge), popular
+	// items and hidden sections later.
 	if s.RecsFresh == 0 || s.RecsCache == 0 || s.RecsPopular == 0 || s.RecsHidden == 0 {
 		t.Errorf("recommendation sources fresh %d, cache %d, popular %d, hidden %d: want every one used",
 			s.RecsFresh, s.RecsCache, s.RecsPopular, s.RecsHidden)
@@ -76,10 +84,17 @@ func TestStorefrontKeepsSellingThroughTheOutage(t *testing.T) {
 	if lines < 30 {
 		t.Errorf("%d progress lines, want about one per tick (40):\n%s", lines, progress.String())
 	}
-	// Only the surge brought the service more than it could take.
-	surge := s.Phases[1]
-	if surge.Phase != "surge" || surge.RecsShed == 0 || surge.Pages <= s.Phases[0].Pages {
-		t.Errorf("surge figures %+v, healthy %+v: want more pages than healthy, and some shed", surge, s.Phases[0])
+	// The figures of each phase add up to the whole.
+	pages, attempts, opened := 0, int64(0), 0
+	for i, f := range s.Phases {
+		pages, attempts, opened = pages+f.Pages, attempts+f.RecsRequests, opened+f.BreakerOpened
+		if f.RecsShed > f.RecsRequests || int64(f.RecsAnswered) > f.RecsRequests || f.Phase != demo.Phase(i).String() {
+			t.Errorf("phase %d figures %+v", i, f)
+		}
+	}
+	if len(s.Phases) != 5 || pages != s.Pages || attempts != s.DownstreamAttempts || opened != s.BreakerOpened {
+		t.Errorf("%d phases with %d pages, %d attempts, %d openings; summary %d, %d, %d",
+			len(s.Phases), pages, attempts, opened, s.Pages, s.DownstreamAttempts, s.BreakerOpened)
 	}
 	if t.Failed() {
 		t.Log(progress.String(), text.String())

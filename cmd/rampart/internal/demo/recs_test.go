@@ -131,3 +131,60 @@ func TestBreakerIgnoresShedRequests(t *testing.T) {
 		})
 	}
 }
+
+// The service admits as many requests as it has workers and as many more
+// for RecsMaxWait, and sheds the rest at once with 503 and Retry-After:
+// with its only worker held, of twelve requests at once one is admitted
+// (and waits for the worker), at most one more waits in the queue, and
+// the others are shed, each counted. Real loopback HTTP.
+func TestRecsServiceShedsPastItsWorkers(t *testing.T) {
+	d, err := Start(Config{Shoppers: 3, Controls: true}) // one worker
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	if n := cap(d.recs.workers.busy); n != 1 {
+		t.Fatalf("%d workers, want 1", n)
+	}
+	release, ok := d.recs.workers.acquire(t.Context(), nil)
+	if !ok {
+		t.Fatal("acquire failed")
+	}
+	const n = 12
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			resp, err := http.Get(d.recsURL + "/recommendations?product=7")
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusServiceUnavailable && resp.Header.Get("Retry-After") == "" {
+				t.Error("503 without Retry-After")
+			}
+			codes <- resp.StatusCode
+		})
+	}
+	// Every request but the admitted one is answered while the worker is
+	// still held: the queue's wait is bounded.
+	shed := 0
+	for shed < n-1 {
+		if c := <-codes; c != http.StatusServiceUnavailable {
+			t.Fatalf("HTTP %d while the worker is held, want 503", c)
+		}
+		shed++
+	}
+	release()
+	wg.Wait()
+	close(codes)
+	if c := <-codes; c != http.StatusOK {
+		t.Errorf("the admitted request: HTTP %d, want 200", c)
+	}
+	st := d.recs.Stats()
+	if st.Received[Healthy] != n || st.Shed[Healthy] != n-1 || len(st.Admitted[Healthy]) != 1 {
+		t.Errorf("service saw %d requests, shed %d, answered %d; want %d, %d, 1",
+			st.Received[Healthy], st.Shed[Healthy], len(st.Admitted[Healthy]), n, n-1)
+	}
+}
