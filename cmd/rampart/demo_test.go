@@ -21,6 +21,8 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 		{"-duration", "500ms"},
 		{"-shoppers", "0"},
 		{"-shoppers", "1000"},
+		{"-shoppers", "13"},     // the surge would outrun the machine
+		{"-duration", "9999ms"}, // the surge would not outlast its ramp
 		{"-nosuchflag"},
 		{"extra"},
 	} {
@@ -41,7 +43,7 @@ func TestDemoRejectsBadFlags(t *testing.T) {
 // holds the summary alone, the per-tick lines go to stderr.
 func TestDemoJSONWritesOneObjectOnStdout(t *testing.T) {
 	var out, errOut bytes.Buffer
-	err := runDemo(context.Background(), []string{"-duration", "4s", "-shoppers", "3", "-json"}, &out, &errOut)
+	err := runDemo(context.Background(), []string{"-duration", "10s", "-shoppers", "3", "-json"}, &out, &errOut)
 	if err != nil && !errors.Is(err, errClaimsFailed) {
 		t.Fatal(err)
 	}
@@ -57,8 +59,8 @@ func TestDemoJSONWritesOneObjectOnStdout(t *testing.T) {
 	if dec.More() {
 		t.Errorf("stdout holds more than one JSON value")
 	}
-	if sum.Pages == 0 || sum.Duration != 4 {
-		t.Errorf("summary: pages %d, duration %v; want some pages in 4s", sum.Pages, sum.Duration)
+	if sum.Pages == 0 || sum.Duration != 10 {
+		t.Errorf("summary: pages %d, duration %v; want some pages in 10s", sum.Pages, sum.Duration)
 	}
 	if (err == nil) != sum.OK {
 		t.Errorf("returned %v with ok %v: a failed claim must fail the command", err, sum.OK)

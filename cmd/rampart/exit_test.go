@@ -68,8 +68,8 @@ func TestExitCodesAndFirstLines(t *testing.T) {
 		{[]string{"sim", "-duration", "500ms"}, 2, "rampart: sim: -duration must be in [1s, 1h0m0s], got 500ms"},
 		{[]string{"sim", "-clients", "100000000"}, 2, "rampart: sim: -clients must be in [1, 10000], got 100000000"},
 		{[]string{"sim", "-policy", "none,none"}, 2, `rampart: sim: -policy names "none" twice`},
-		{[]string{"demo", "-duration", "1s"}, 2, "rampart: demo: -duration must be at least 4s, got 1s"},
-		{[]string{"demo", "-shoppers", "200", "-duration", "10s"}, 2, "rampart: demo: -shoppers must be in [1, 50], got 200"},
+		{[]string{"demo", "-duration", "1s"}, 2, "rampart: demo: -duration must be at least 10s, got 1s"},
+		{[]string{"demo", "-shoppers", "200", "-duration", "10s"}, 2, "rampart: demo: -shoppers must be in [1, 12], got 200"},
 		{[]string{"demo", "extra"}, 2, `rampart: demo takes no arguments, got ["extra"]`},
 	}
 	for _, c := range cases {

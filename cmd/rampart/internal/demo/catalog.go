@@ -91,7 +91,7 @@ func (c *catalog) handler() http.Handler {
 			http.NotFound(w, r)
 			return
 		}
-		if !wait(r, c.latency(), c.stop) {
+		if !sleep(r.Context(), c.latency(), c.stop) {
 			return
 		}
 		writeJSON(w, p)
@@ -100,21 +100,6 @@ func (c *catalog) handler() http.Handler {
 		writeJSON(w, bestsellers)
 	})
 	return mux
-}
-
-// wait simulates d of work, and reports false if the client left or the
-// demo stopped first.
-func wait(r *http.Request, d time.Duration, stop <-chan struct{}) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-r.Context().Done():
-		return false
-	case <-stop:
-		return false
-	}
 }
 
 func writeJSON(w http.ResponseWriter, v any) {

@@ -11,13 +11,16 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/bulkhead"
 	"github.com/rampart-go/rampart/ramparthttp"
 )
 
-// RecsConcurrency is how many requests the recommendations service serves
-// at once; as many more may wait, the rest are shed with 503.
-const RecsConcurrency = 32
+// RecsMaxWait is the longest a request waits for admission to the
+// recommendations service before it is shed: a few milliseconds, about one
+// healthy answer, so an admitted request's latency stays flat however many
+// arrive.
+const RecsMaxWait = 5 * time.Millisecond
 
 // DefaultDuration is the length of the default timeline.
 const DefaultDuration = 40 * time.Second
@@ -106,15 +109,23 @@ func Start(cfg Config) (*Demo, error) {
 		return nil, d.closeWith(err)
 	}
 	// Slow answers take ten times the per-attempt timeout.
-	d.recs = newRecsService(cfg.Seed, d.Phase, 10*d.prot.AttemptTimeout, d.stop)
-	// The service sheds what it cannot take: at most RecsConcurrency
-	// requests at once, a short queue, 503 with Retry-After beyond.
+	workers := recsWorkers(cfg.Shoppers)
+	d.recs = newRecsService(cfg.Seed, d.Phase, 10*d.prot.AttemptTimeout, workers, d.stop)
+	// The service sheds what it cannot take: as many requests at once as
+	// it has workers, as many more waiting at most RecsMaxWait, 503 with
+	// Retry-After beyond. Admitting more would only queue them for a
+	// worker, and every answer would be slower.
 	if d.recsAdmission, err = bulkhead.New(bulkhead.Config{
-		Name: "recs-admission", MaxConcurrent: RecsConcurrency, MaxQueue: RecsConcurrency,
+		Name: "recs-admission", MaxConcurrent: workers, MaxQueue: workers, MaxWait: RecsMaxWait,
+		Observers: []rampart.Observer{rampart.ObserverFunc(func(e rampart.Event) {
+			if e.Kind == rampart.EventRejected {
+				d.recs.noteShed()
+			}
+		})},
 	}); err != nil {
 		return nil, d.closeWith(err)
 	}
-	if d.recsURL, err = d.serve(ramparthttp.Shed(d.recsAdmission)(d.recs.handler())); err != nil {
+	if d.recsURL, err = d.serve(d.recs.handler(ramparthttp.Shed(d.recsAdmission))); err != nil {
 		return nil, d.closeWith(err)
 	}
 
@@ -124,17 +135,19 @@ func Start(cfg Config) (*Demo, error) {
 	if err != nil {
 		return nil, d.closeWith(err)
 	}
-	if d.client, err = newRecsClient(d.recsURL, d.transport, best, d.prot); err != nil {
+	if d.client, err = newRecsClient(d.recsURL, d.transport, best, d.prot, d.Phase); err != nil {
 		return nil, d.closeWith(err)
 	}
 	sf := &storefront{
 		catalogURL: d.catalogURL,
 		client:     client,
 		recommend:  d.client.recommend,
-		status:     func() pageStatus { return pageStatus{Breaker: d.client.BreakerState(), Phase: d.Phase()} },
-		controls:   cfg.Controls,
-		maxStale:   d.prot.MaxStale,
-		setPhase:   func(p Phase) { d.override.Store(int32(p) + 1) },
+		status: func() pageStatus {
+			return pageStatus{Breaker: d.client.BreakerState(), Phase: d.Phase(), Shed: d.recs.Shed()}
+		},
+		controls: cfg.Controls,
+		maxStale: d.prot.MaxStale,
+		setPhase: func(p Phase) { d.override.Store(int32(p) + 1) },
 	}
 	if d.storefrontURL, err = d.serveAt(cfg.Addr, sf.handler()); err != nil {
 		return nil, d.closeWith(err)

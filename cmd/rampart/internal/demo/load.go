@@ -40,9 +40,13 @@ func (r *recorder) from(n int) ([]pageRecord, int) {
 
 // shoppers is the load generator: a fixed number of simulated shoppers,
 // each browsing product pages one after another with a short think time,
-// until ctx is done. Everything stays on loopback.
+// until ctx is done, joined by surge more for surgeFor from surgeAt.
+// Everything stays on loopback.
 type shoppers struct {
 	count    int
+	surge    int           // shoppers who come for the surge only
+	surgeAt  time.Time     // when they arrive
+	surgeFor time.Duration // how long they stay
 	seed     uint64
 	baseURL  string
 	client   *http.Client
@@ -80,19 +84,36 @@ func (s *shoppers) run(ctx context.Context) {
 		rnd := rand.New(rand.NewPCG(s.seed, uint64(i)+1))
 		wg.Go(func() { s.shop(ctx, rnd, weights, sum) })
 	}
+	if s.surge > 0 {
+		wg.Go(func() {
+			if !pause(ctx, time.Until(s.surgeAt)) {
+				return
+			}
+			surgeCtx, cancel := context.WithDeadline(ctx, s.surgeAt.Add(s.surgeFor))
+			defer cancel()
+			var surge sync.WaitGroup
+			// They arrive over the first quarter of the surge, not all in
+			// the same instant.
+			ramp := int64(s.surgeFor / 4)
+			for i := range s.surge {
+				rnd := rand.New(rand.NewPCG(s.seed, uint64(s.count+i)+1))
+				surge.Go(func() {
+					if pause(surgeCtx, time.Duration(rnd.Int64N(ramp+1))) {
+						s.shop(surgeCtx, rnd, weights, sum)
+					}
+				})
+			}
+			surge.Wait()
+		})
+	}
 	wg.Wait()
 }
 
 func (s *shoppers) shop(ctx context.Context, rnd *rand.Rand, weights []int, sum int) {
 	for {
 		// Shoppers arrive spread over one think time rather than all at once.
-		pause := time.Duration(rnd.Int64N(int64(2*s.think) + 1))
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !pause(ctx, time.Duration(rnd.Int64N(int64(2*s.think)+1))) {
 			return
-		case <-t.C:
 		}
 		n := rnd.IntN(sum)
 		id := 0
@@ -103,6 +124,9 @@ func (s *shoppers) shop(ctx context.Context, rnd *rand.Rand, weights []int, sum 
 		s.view(ctx, id+1)
 	}
 }
+
+// pause waits for d; false if ctx is done first.
+func pause(ctx context.Context, d time.Duration) bool { return sleep(ctx, d, nil) }
 
 func (s *shoppers) view(ctx context.Context, id int) {
 	start := time.Now()
@@ -119,8 +143,8 @@ func (s *shoppers) view(ctx context.Context, id int) {
 		rec.source, _ = parseSource(resp.Header.Get("X-Recs-Source"))
 	}
 	if ctx.Err() != nil {
-		// The demo ended during the request: the shopper left, the
-		// storefront did nothing wrong.
+		// The demo (or the surge) ended during the request: the shopper
+		// left, the storefront did nothing wrong.
 		return
 	}
 	rec.latency = time.Since(start)

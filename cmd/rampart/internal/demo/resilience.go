@@ -54,7 +54,9 @@ type recsClient struct {
 	breaker     *circuitbreaker.Breaker
 	retry       *retry.Policy
 
-	opened atomic.Int64 // times the breaker opened
+	phase    func() Phase
+	opened   atomic.Int64            // times the breaker opened
+	openedIn [numPhases]atomic.Int64 // of which in each phase
 }
 
 type productKey struct{}
@@ -62,8 +64,8 @@ type productKey struct{}
 // errNoBestsellers is the popular-items fallback finding nothing to show.
 var errNoBestsellers = errors.New("no bestsellers for this category")
 
-func newRecsClient(url string, base http.RoundTripper, bestsellers map[string][]int, pr Protection) (*recsClient, error) {
-	c := &recsClient{url: url, bestsellers: bestsellers}
+func newRecsClient(url string, base http.RoundTripper, bestsellers map[string][]int, pr Protection, phase func() Phase) (*recsClient, error) {
+	c := &recsClient{url: url, bestsellers: bestsellers, phase: phase}
 
 	lastGood, err := fallback.LastGood[[]int](fallback.CacheConfig{Name: "last-good", MaxAge: pr.MaxStale})
 	if err != nil {
@@ -96,9 +98,11 @@ func newRecsClient(url string, base http.RoundTripper, bestsellers map[string][]
 		ConsecutiveFailures:  5,
 		OpenDuration:         pr.BreakerOpenFor,
 		MaxOpenDuration:      pr.BreakerOpenMax,
+		Classifier:           shedIsNoFault,
 		Observers: []rampart.Observer{rampart.ObserverFunc(func(e rampart.Event) {
 			if e.Kind == rampart.EventStateChange && e.To == circuitbreaker.StateOpen.String() {
 				c.opened.Add(1)
+				c.openedIn[c.phase()].Add(1)
 			}
 		})},
 	})
@@ -118,6 +122,25 @@ func newRecsClient(url string, base http.RoundTripper, bestsellers map[string][]
 	// popular items replace whatever failure the cache could not.
 	c.policy = rampart.Pipeline(popular, lastGood, overall)
 	return c, nil
+}
+
+// shedIsNoFault is the breaker's classifier. A 503 with a Retry-After is
+// the service refusing work it has no room for, as its load shedding
+// does: a rejection, not a fault. It counts for nothing, neither failure
+// nor success. Counted as a failure, a surge that sheds half the requests
+// would open the breaker, and the storefront would stop asking for the
+// half the service still answers, fresh and fast; the shed requests cost
+// the service little, and the retry does not repeat them within a page's
+// budget, since Retry-After asks for longer. A service that is down
+// answers without one, or times out, and opens the breaker as before.
+func shedIsNoFault(ctx context.Context, err error) rampart.Outcome {
+	var status *ramparthttp.StatusError
+	if errors.As(err, &status) && status.StatusCode == http.StatusServiceUnavailable {
+		if _, ok := rampart.RetryAfter(err); ok {
+			return rampart.Ignored
+		}
+	}
+	return rampart.Classify(ctx, err)
 }
 
 // BreakerState returns the breaker's state: "closed", "open" or
@@ -195,7 +218,11 @@ func (c *recsClient) fetch(ctx context.Context, id int) ([]int, error) {
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, &statusError{code: resp.StatusCode}
+		var err error = &statusError{code: resp.StatusCode}
+		if d, ok := ramparthttp.ParseRetryAfter(resp.Header.Get("Retry-After"), time.Now()); ok {
+			err = rampart.WithRetryAfter(err, d)
+		}
+		return nil, err
 	}
 	var body recsBody
 	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {

@@ -23,6 +23,9 @@ func (d *Demo) Run(ctx context.Context) (Summary, error) {
 	defer cancel()
 	sh := &shoppers{
 		count:    d.cfg.Shoppers,
+		surge:    (SurgeFactor - 1) * d.cfg.Shoppers,
+		surgeAt:  now.Add(d.timeline.SurgeStart()),
+		surgeFor: d.timeline.SurgeEnd() - d.timeline.SurgeStart(),
 		seed:     d.cfg.Seed,
 		baseURL:  d.storefrontURL,
 		client:   &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true}},
@@ -42,7 +45,11 @@ func (d *Demo) Run(ctx context.Context) (Summary, error) {
 	}
 
 	pages, _ := rec.from(0)
-	s := summarize(pages, d.timeline, d.recs.AttemptsIn(Slow)+d.recs.AttemptsIn(Failing), d.recs.Attempts(), int(d.client.opened.Load()), d.cfg.Limits)
+	var opened [numPhases]int
+	for i := range opened {
+		opened[i] = int(d.client.openedIn[i].Load())
+	}
+	s := summarize(pages, d.timeline, d.recs.Stats(), opened, d.cfg.Limits)
 	s.Seed = d.cfg.Seed
 	s.DurationSeconds = d.cfg.Duration.Seconds()
 	return s, nil
@@ -56,12 +63,13 @@ func (d *Demo) report(rec *recorder, done <-chan struct{}) {
 	}
 	tl := d.timeline
 	fmt.Fprintf(w, "storefront %s   catalog %s   recommendations %s\n", d.storefrontURL, d.catalogURL, d.recsURL)
-	fmt.Fprintf(w, "recommendations timeline: healthy until %s, slow until %s (answers take %s; the storefront waits %s per attempt), failing (HTTP 503) until %s, then healthy to %s\n",
-		secs(tl.SlowStart()), secs(tl.FailingStart()), 10*d.prot.AttemptTimeout, d.prot.AttemptTimeout, secs(tl.RecoveryStart()), secs(tl.Total))
-	fmt.Fprintf(w, "%7s  %-9s %6s %7s %8s  %6s %6s %7s %6s  %-9s %10s\n", "time", "recs svc", "pages", "ok", "p99", "fresh", "cache", "popular", "hidden", "breaker", "attempts/s")
+	fmt.Fprintf(w, "recommendations timeline: healthy until %s, a surge of %d× the shoppers until %s (the service has %d workers; it sheds what they cannot take), slow until %s (answers take %s; the storefront waits %s per attempt), failing (HTTP 503) until %s, then healthy to %s\n",
+		secs(tl.SurgeStart()), SurgeFactor, secs(tl.SurgeEnd()), cap(d.recs.workers.busy), secs(tl.FailingStart()), 10*d.prot.AttemptTimeout, d.prot.AttemptTimeout,
+		secs(tl.RecoveryStart()), secs(tl.Total))
+	fmt.Fprintf(w, "%7s  %-9s %6s %7s %8s  %6s %6s %7s %6s  %-9s %10s %7s\n", "time", "recs svc", "pages", "ok", "p99", "fresh", "cache", "popular", "hidden", "breaker", "attempts/s", "shed/s")
 	t := time.NewTicker(d.cfg.Tick)
 	defer t.Stop()
-	seen, attempts := 0, int64(0)
+	seen, attempts, shed := 0, int64(0), int64(0)
 	last := *d.start.Load()
 	phase := d.Phase() // at the start of the tick: the phase its pages saw
 	for {
@@ -71,7 +79,7 @@ func (d *Demo) report(rec *recorder, done <-chan struct{}) {
 		case now := <-t.C:
 			var pages []pageRecord
 			pages, seen = rec.from(seen)
-			a := d.recs.Attempts()
+			a, sh := d.recs.Attempts(), d.recs.Shed()
 			var ok int
 			var by [numSources]int
 			lat := make([]time.Duration, 0, len(pages))
@@ -88,11 +96,11 @@ func (d *Demo) report(rec *recorder, done <-chan struct{}) {
 				slices.Sort(lat)
 				p99 = fmt.Sprintf("%.0fms", ms(percentile(lat, 0.99)))
 			}
-			perSec := float64(a-attempts) / now.Sub(last).Seconds()
-			fmt.Fprintf(w, "%7s  %-9s %6d %7s %8s  %6d %6d %7d %6d  %-9s %10.0f\n",
+			dt := now.Sub(last).Seconds()
+			fmt.Fprintf(w, "%7s  %-9s %6d %7s %8s  %6d %6d %7d %6d  %-9s %10.0f %7.0f\n",
 				secs(now.Sub(*d.start.Load())), phase, len(pages), rate, p99,
-				by[Fresh], by[Cache], by[Popular], by[Hidden], d.client.BreakerState(), perSec)
-			attempts, last, phase = a, now, d.Phase()
+				by[Fresh], by[Cache], by[Popular], by[Hidden], d.client.BreakerState(), float64(a-attempts)/dt, float64(sh-shed)/dt)
+			attempts, shed, last, phase = a, sh, now, d.Phase()
 		}
 	}
 }

@@ -62,6 +62,21 @@ func TestServePageRefreshesShowsThePhaseInColourAndKeepsUnits(t *testing.T) {
 	if !strings.Contains(body, ".src .unit { text-transform: none;") {
 		t.Error("unit text is upper-cased with its label")
 	}
+	// The surge has its colour and the shed count its place; a surge is
+	// shoppers, not a state of the service, so it has no button, and
+	// asking for it changes nothing.
+	for _, want := range []string{".phase.surge {", `shed: <span class="pill phase" id="shed">0</span>`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("page lacks %s:\n%s", want, body)
+		}
+	}
+	if strings.Contains(body, `value="surge"`) {
+		t.Error("the page offers a surge button")
+	}
+	setPhase(t, base, "surge")
+	if _, body = get(t, base, "/product/7"); !strings.Contains(body, `class="pill phase failing"`) {
+		t.Errorf("asking for a surge changed the phase:\n%s", body)
+	}
 }
 
 func TestPageWithoutControlsDoesNotRefresh(t *testing.T) {

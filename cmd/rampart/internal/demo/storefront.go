@@ -76,6 +76,7 @@ type storefront struct {
 type pageStatus struct {
 	Breaker string
 	Phase   Phase
+	Shed    int64 // requests the recommendations service has shed so far
 }
 
 // errCatalog is the core journey failing.
@@ -110,7 +111,7 @@ func (s *storefront) handler() http.Handler {
 	if s.controls {
 		mux.HandleFunc("POST /phase", func(w http.ResponseWriter, r *http.Request) {
 			for i, n := range phaseNames {
-				if n == r.FormValue("phase") {
+				if n == r.FormValue("phase") && Phase(i) != Surge {
 					s.setPhase(Phase(i))
 				}
 			}
@@ -140,11 +141,15 @@ func (s *storefront) page(w http.ResponseWriter, r *http.Request) {
 		Recs:     recs,
 		Status:   s.status(),
 		Controls: s.controls,
-		Phases:   phaseNames[:],
+		Phases:   controlPhases,
 		Path:     r.URL.Path,
 		MaxStale: s.maxStale,
 	})
 }
+
+// controlPhases are the phases the page's controls can set: a surge is
+// shoppers, not a state of the service, so it has no button.
+var controlPhases = []string{Healthy.String(), Slow.String(), Failing.String(), Recovered.String()}
 
 // localPath returns p if it is a path on this server, "/" otherwise: a
 // redirect never leaves for another host ("//example.com", "/\example.com",

@@ -36,8 +36,27 @@ type Summary struct {
 	// were fresh again (from then on at least 90% of them); -1 if never.
 	RecoverySeconds float64 `json:"recovery_seconds"`
 
+	// Phases are the figures of each phase of the timeline, in order.
+	Phases []PhaseFigures `json:"phases"`
+
 	Checks []Check `json:"checks"`
 	OK     bool    `json:"ok"`
+}
+
+// PhaseFigures are the figures of one phase of the timeline: the pages
+// the shoppers started in it, and what the recommendations service saw.
+type PhaseFigures struct {
+	Phase           string  `json:"phase"`             // "healthy", "surge", ...
+	Seconds         float64 `json:"seconds"`           // the phase's length
+	Pages           int     `json:"pages"`             // pages started in the phase
+	PageSuccessRate float64 `json:"page_success_rate"` // share of them answered 200, in [0, 1]
+	RecsFresh       int     `json:"recs_fresh"`        // of which with fresh recommendations
+
+	RecsRequests      int64   `json:"recs_requests"`        // requests that reached the recommendations service
+	RecsShed          int64   `json:"recs_shed"`            // of which it shed (503 + Retry-After)
+	RecsAnswered      int     `json:"recs_answered"`        // of which it answered 200
+	RecsAdmittedP99Ms float64 `json:"recs_admitted_p99_ms"` // p99 latency of those, at the service, waiting for admission included
+	BreakerOpened     int     `json:"breaker_opened"`       // times the storefront's breaker opened
 }
 
 // Check is one claim of the summary, with what was measured and the bound
@@ -62,6 +81,12 @@ type Limits struct {
 	// MaxRecovery: how soon after the service recovers the pages are fresh
 	// again. Default 5s, scaled with the timeline.
 	MaxRecovery time.Duration
+	// MaxSurgeLatencyRatio: the p99 latency of the requests the
+	// recommendations service admitted during the surge, over the same
+	// while healthy. Without shedding, every request past its workers
+	// would queue for one, and the ratio would grow with the surge.
+	// Default 3.
+	MaxSurgeLatencyRatio float64
 }
 
 func (l *Limits) fill(tl Timeline) {
@@ -77,15 +102,25 @@ func (l *Limits) fill(tl Timeline) {
 	if l.MaxRecovery == 0 {
 		l.MaxRecovery = tl.Scale(5*time.Second, 500*time.Millisecond)
 	}
+	if l.MaxSurgeLatencyRatio == 0 {
+		l.MaxSurgeLatencyRatio = 3
+	}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 
-// summarize computes the summary from every page view and the attempts the
-// recommendations service saw, and checks it against lim.
-func summarize(pages []pageRecord, tl Timeline, outageAttempts, attempts int64, opened int, lim Limits) Summary {
+// summarize computes the summary from every page view, what the
+// recommendations service saw and the breaker's openings by phase, and
+// checks it against lim.
+func summarize(pages []pageRecord, tl Timeline, st recsStats, opened [numPhases]int, lim Limits) Summary {
 	lim.fill(tl)
-	s := Summary{Pages: len(pages), DownstreamAttempts: attempts, DownstreamAttemptsDuringOutage: outageAttempts, BreakerOpened: opened}
+	s := Summary{Pages: len(pages)}
+	for ph := range numPhases {
+		s.DownstreamAttempts += st.Received[ph]
+		s.BreakerOpened += opened[ph]
+	}
+	s.DownstreamAttemptsDuringOutage = st.Received[Slow] + st.Received[Failing]
+	s.Phases = phaseFigures(pages, tl, st, opened)
 	lat := make([]time.Duration, 0, len(pages))
 	ok := 0
 	for _, p := range pages {
@@ -115,12 +150,13 @@ func summarize(pages []pageRecord, tl Timeline, outageAttempts, attempts int64, 
 	s.PageP50Ms = ms(percentile(lat, 0.50))
 	s.PageP99Ms = ms(percentile(lat, 0.99))
 	if s.PagesDuringOutage > 0 {
-		s.AttemptsPerPageDuringOutage = float64(outageAttempts) / float64(s.PagesDuringOutage)
+		s.AttemptsPerPageDuringOutage = float64(s.DownstreamAttemptsDuringOutage) / float64(s.PagesDuringOutage)
 	}
 	s.RecoverySeconds = -1
 	if r, ok := recovery(pages, tl.RecoveryStart()); ok {
 		s.RecoverySeconds = r.Seconds()
 	}
+	healthy, surge := s.Phases[Healthy], s.Phases[Surge]
 
 	s.Checks = []Check{
 		{
@@ -136,14 +172,28 @@ func summarize(pages []pageRecord, tl Timeline, outageAttempts, attempts int64, 
 			OK:       len(pages) > 0 && s.PageP99Ms <= ms(lim.MaxPageP99),
 		},
 		{
-			Claim:    "breaker shed load: it opened during the outage",
-			Measured: fmt.Sprintf("opened %d times", opened),
+			Claim:    "recommendations shed load during the surge: requests shed",
+			Measured: fmt.Sprintf("%d of %d", surge.RecsShed, surge.RecsRequests),
 			Bound:    ">= 1",
-			OK:       opened >= 1,
+			OK:       surge.RecsShed >= 1,
+		},
+		{
+			Claim: "admitted latency stayed flat: recommendations p99 during the surge",
+			Measured: fmt.Sprintf("%.1fms (%d answered; healthy %.1fms, %d answered)",
+				surge.RecsAdmittedP99Ms, surge.RecsAnswered, healthy.RecsAdmittedP99Ms, healthy.RecsAnswered),
+			Bound: fmt.Sprintf("<= %.3g × healthy = %.1fms", lim.MaxSurgeLatencyRatio, lim.MaxSurgeLatencyRatio*healthy.RecsAdmittedP99Ms),
+			OK: healthy.RecsAnswered > 0 && surge.RecsAnswered > 0 &&
+				surge.RecsAdmittedP99Ms <= lim.MaxSurgeLatencyRatio*healthy.RecsAdmittedP99Ms,
+		},
+		{
+			Claim:    "breaker shed load: it opened during the outage",
+			Measured: fmt.Sprintf("opened %d times", opened[Slow]+opened[Failing]),
+			Bound:    ">= 1",
+			OK:       opened[Slow]+opened[Failing] >= 1,
 		},
 		{
 			Claim:    "downstream attempts stayed bounded: attempts per page during the outage",
-			Measured: fmt.Sprintf("%.3f (%d attempts / %d pages)", s.AttemptsPerPageDuringOutage, outageAttempts, s.PagesDuringOutage),
+			Measured: fmt.Sprintf("%.3f (%d attempts / %d pages)", s.AttemptsPerPageDuringOutage, s.DownstreamAttemptsDuringOutage, s.PagesDuringOutage),
 			Bound:    fmt.Sprintf("<= %.2f", lim.MaxAttemptsPerOutagePage),
 			OK:       s.PagesDuringOutage > 0 && s.AttemptsPerPageDuringOutage <= lim.MaxAttemptsPerOutagePage,
 		},
@@ -159,6 +209,36 @@ func summarize(pages []pageRecord, tl Timeline, outageAttempts, attempts int64, 
 		s.OK = s.OK && c.OK
 	}
 	return s
+}
+
+// phaseFigures splits the run by phase of the timeline.
+func phaseFigures(pages []pageRecord, tl Timeline, st recsStats, opened [numPhases]int) []PhaseFigures {
+	out := make([]PhaseFigures, numPhases)
+	var ok [numPhases]int
+	for _, p := range pages {
+		ph := tl.PhaseAt(p.at)
+		out[ph].Pages++
+		if p.ok {
+			ok[ph]++
+			if p.source == Fresh {
+				out[ph].RecsFresh++
+			}
+		}
+	}
+	for ph := range numPhases {
+		f := &out[ph]
+		f.Phase = Phase(ph).String()
+		f.Seconds = (tl.End(Phase(ph)) - tl.Start(Phase(ph))).Seconds()
+		if f.Pages > 0 {
+			f.PageSuccessRate = float64(ok[ph]) / float64(f.Pages)
+		}
+		f.RecsRequests, f.RecsShed, f.BreakerOpened = st.Received[ph], st.Shed[ph], opened[ph]
+		lat := slices.Clone(st.Admitted[ph])
+		slices.Sort(lat)
+		f.RecsAnswered = len(lat)
+		f.RecsAdmittedP99Ms = ms(percentile(lat, 0.99))
+	}
+	return out
 }
 
 func recoveryText(sec float64) string {
@@ -212,6 +292,13 @@ func (s Summary) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "  recommendations: fresh %d, cache %d, popular %d, hidden %d\n", s.RecsFresh, s.RecsCache, s.RecsPopular, s.RecsHidden)
 	fmt.Fprintf(&b, "  recommendations service: %d attempts in all, %d during the outage for %d pages; breaker opened %d times\n",
 		s.DownstreamAttempts, s.DownstreamAttemptsDuringOutage, s.PagesDuringOutage, s.BreakerOpened)
+	if len(s.Phases) > 0 {
+		fmt.Fprintf(&b, "\n  %-9s %7s %6s %7s %6s   %9s %6s %8s %12s  %s\n", "phase", "length", "pages", "ok", "fresh", "recs reqs", "shed", "answered", "admitted p99", "breaker opened")
+		for _, f := range s.Phases {
+			fmt.Fprintf(&b, "  %-9s %6.1fs %6d %6.1f%% %6d   %9d %6d %8d %10.1fms  %d\n", f.Phase, f.Seconds, f.Pages, 100*f.PageSuccessRate, f.RecsFresh,
+				f.RecsRequests, f.RecsShed, f.RecsAnswered, f.RecsAdmittedP99Ms, f.BreakerOpened)
+		}
+	}
 	b.WriteString("\nchecks\n")
 	for _, c := range s.Checks {
 		mark := "PASS"
