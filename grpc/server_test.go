@@ -218,3 +218,39 @@ func TestShedderStream(t *testing.T) {
 		t.Errorf("first stream: %v", err)
 	}
 }
+
+// The tap's rejection carries its pushback as a RetryInfo detail, which the
+// client waits on instead of its backoff.
+func TestClientHonoursTapPushback(t *testing.T) {
+	checkGoroutines(t)
+	sh := newShedder(t, newLimiter(t), rampartgrpc.WithPushback(7*time.Second))
+	arrived, release := make(chan struct{}, 1), make(chan struct{})
+	s := &testServer{unary: holdFirst(arrived, release)}
+	clock := rampart.NewManualClock(time.Unix(0, 0))
+	c := newClient(t, rampartgrpc.WithPolicy(newRetry(t, 2, nil, clock)))
+	conn := start(t, s, sh.ServerOptions(), c.DialOptions()...)
+	first := make(chan error, 1)
+	go func() {
+		_, err := call(t.Context(), conn, "first")
+		first <- err
+	}()
+	recvTimeout(t, arrived, "the first call")
+	second := make(chan error, 1)
+	go func() {
+		_, err := call(t.Context(), conn, "second")
+		second <- err
+	}()
+	waitFor(t, "the retry's wait", func() bool { return clock.Pending() > 0 })
+	due, _ := clock.NextDue()
+	if d := due.Sub(clock.Now()); d <= 0 {
+		t.Errorf("retry waits %v, want the limiter's positive hint", d)
+	}
+	close(release)
+	if err := recvTimeout(t, first, "the first call"); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Hour)
+	if err := recvTimeout(t, second, "the second call"); err != nil {
+		t.Errorf("second call after the pushback: %v", err)
+	}
+}
