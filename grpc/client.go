@@ -219,6 +219,8 @@ type unaryCall struct {
 	invoker  grpc.UnaryInvoker
 	opts     []grpc.CallOption
 	attempts atomic.Int32
+	md       [2]metadata.MD // the first attempt's headers and trailers
+	optBuf   [6]grpc.CallOption
 }
 
 // answer is the result of an attempt whose code is not a failure: the
@@ -255,15 +257,21 @@ func (u *unaryCall) attempt(actx context.Context) (any, error) {
 		}
 		octx = metadata.AppendToOutgoingContext(actx, PreviousAttemptsKey, strconv.Itoa(int(n-1)))
 	}
-	var hdr, trl metadata.MD
-	opts := make([]grpc.CallOption, len(u.opts), len(u.opts)+2)
-	copy(opts, u.opts)
-	opts = append(opts, grpc.Header(&hdr), grpc.Trailer(&trl))
+	// The first attempt uses the call's own header and trailer slots and
+	// option array; later ones, which may run beside it as hedges, their
+	// own.
+	md := &u.md
+	opts := u.optBuf[:0]
+	if n > 1 || len(u.opts)+2 > len(u.optBuf) {
+		md = new([2]metadata.MD)
+		opts = make([]grpc.CallOption, 0, len(u.opts)+2)
+	}
+	opts = append(append(opts, u.opts...), grpc.Header(&md[0]), grpc.Trailer(&md[1]))
 	err := u.invoker(octx, u.method, u.req, dst, u.cc, opts...)
 	if err == nil {
 		return dst, nil
 	}
-	return judge(u.c, u.ctx, actx, err, hdr != nil, trl)
+	return judge(u.c, u.ctx, actx, err, md[0] != nil, md[1])
 }
 
 // judge turns an attempt's status error into what the policies see.
