@@ -174,7 +174,9 @@ func TestUnaryPushbackDelaysRetry(t *testing.T) {
 }
 
 func TestUnaryNegativeOrBadPushbackStopsRetries(t *testing.T) {
-	for _, v := range []string{"-1", "soon", "1.5"} {
+	// A value past MaxRetryAfter (30s) ends the call too, as the retry policy
+	// says, and one too large to represent saturates.
+	for _, v := range []string{"-1", "soon", "1.5", "60000", "99999999999999999999999"} {
 		t.Run(v, func(t *testing.T) {
 			checkGoroutines(t)
 			s := pushbackServer(v)

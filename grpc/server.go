@@ -89,7 +89,8 @@ type Shedder struct {
 	o   serverOptions
 }
 
-// NewShedder returns a shedder admitting requests through p.
+// NewShedder returns a shedder admitting requests through p, or an error
+// for a nil p, a nil option or a rejection code that is not an error.
 func NewShedder(p rampart.Policy, opts ...ServerOption) (*Shedder, error) {
 	if p == nil {
 		return nil, rampart.ErrNilPolicy
@@ -102,6 +103,10 @@ func NewShedder(p rampart.Policy, opts ...ServerOption) (*Shedder, error) {
 			return nil, errNilOption
 		}
 		o.applyServer(&s.o)
+	}
+	if s.o.code == codes.OK || s.o.code > codes.Unauthenticated {
+		return nil, &rampart.ConfigError{Package: "rampartgrpc", Field: "WithRejectCode",
+			Reason: "must be an error code, got " + s.o.code.String()}
 	}
 	return s, nil
 }

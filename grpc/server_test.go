@@ -254,3 +254,19 @@ func TestClientHonoursTapPushback(t *testing.T) {
 		t.Errorf("second call after the pushback: %v", err)
 	}
 }
+
+func TestNewShedderRejectsBadOptions(t *testing.T) {
+	l := newLimiter(t)
+	for name, f := range map[string]func() (*rampartgrpc.Shedder, error){
+		"nil policy": func() (*rampartgrpc.Shedder, error) { return rampartgrpc.NewShedder(nil) },
+		"nil option": func() (*rampartgrpc.Shedder, error) { return rampartgrpc.NewShedder(l, nil) },
+		"code OK": func() (*rampartgrpc.Shedder, error) {
+			return rampartgrpc.NewShedder(l, rampartgrpc.WithRejectCode(codes.OK))
+		},
+		"code 99": func() (*rampartgrpc.Shedder, error) { return rampartgrpc.NewShedder(l, rampartgrpc.WithRejectCode(99)) },
+	} {
+		if _, err := f(); err == nil {
+			t.Errorf("%s: NewShedder succeeded", name)
+		}
+	}
+}
