@@ -48,42 +48,43 @@ const GRPCMethod = "/rampart.bench.Echo/Echo"
 // GRPCSubject is a row of the GRPCUnary class.
 type GRPCSubject struct {
 	Lib string
-	// Dial returns the dial options that install the row's interceptor.
-	Dial func() []grpc.DialOption
+	// Interceptor returns the row's unary client interceptor, nil for
+	// the plain call.
+	Interceptor func() grpc.UnaryClientInterceptor
 }
 
 // GRPCSubjects lists the GRPCUnary class's rows.
 func GRPCSubjects() []GRPCSubject {
 	return []GRPCSubject{
-		{Lib: "grpc", Dial: func() []grpc.DialOption { return nil }},
-		{Lib: "rampart", Dial: rampartGRPC},
-		{Lib: "failsafe-go", Dial: failsafeGRPC},
-		{Lib: "go-grpc-middleware", Dial: middlewareGRPC},
+		{Lib: "grpc", Interceptor: func() grpc.UnaryClientInterceptor { return nil }},
+		{Lib: "rampart", Interceptor: rampartGRPC},
+		{Lib: "failsafe-go", Interceptor: failsafeGRPC},
+		{Lib: "go-grpc-middleware", Interceptor: middlewareGRPC},
 	}
 }
 
-func rampartGRPC() []grpc.DialOption {
+func rampartGRPC() grpc.UnaryClientInterceptor {
 	p := must(retry.New(retry.Config{
 		MaxAttempts: 3,
 		Backoff:     retry.BackoffConfig{Base: GRPCRetryMin, Max: GRPCRetryMax},
 	}))
-	return must(rampartgrpc.NewClient(rampartgrpc.WithPolicy(p))).DialOptions()
+	return must(rampartgrpc.NewClient(rampartgrpc.WithPolicy(p))).UnaryInterceptor
 }
 
-func failsafeGRPC() []grpc.DialOption {
+func failsafeGRPC() grpc.UnaryClientInterceptor {
 	rp := failsafegrpc.NewRetryPolicyBuilder[any]().
 		WithMaxAttempts(3).
 		WithBackoff(GRPCRetryMin, GRPCRetryMax).
 		Build()
-	return []grpc.DialOption{grpc.WithUnaryInterceptor(failsafegrpc.NewUnaryClientInterceptor[any](failsafe.Policy[any](rp)))}
+	return failsafegrpc.NewUnaryClientInterceptor[any](failsafe.Policy[any](rp))
 }
 
-func middlewareGRPC() []grpc.DialOption {
-	return []grpc.DialOption{grpc.WithUnaryInterceptor(grpcretry.UnaryClientInterceptor(
+func middlewareGRPC() grpc.UnaryClientInterceptor {
+	return grpcretry.UnaryClientInterceptor(
 		grpcretry.WithMax(3), // attempts in all, the first included
 		grpcretry.WithCodes(codes.Unavailable),
 		grpcretry.WithBackoff(grpcretry.BackoffExponentialWithJitterBounded(GRPCRetryMin, 0.5, GRPCRetryMax)),
-	))}
+	)
 }
 
 // EchoFunc answers one echo call.
@@ -123,7 +124,11 @@ func ServeGRPC(f EchoFunc) (addr string, stop func(), err error) {
 
 // DialGRPC connects to addr through s's interceptor.
 func DialGRPC(s GRPCSubject, addr string) (*grpc.ClientConn, error) {
-	return grpc.NewClient(addr, append(s.Dial(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	opts := []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	if i := s.Interceptor(); i != nil {
+		opts = append(opts, grpc.WithUnaryInterceptor(i))
+	}
+	return grpc.NewClient(addr, opts...)
 }
 
 // GRPCEcho makes one echo call on conn.
