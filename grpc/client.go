@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/retry"
@@ -189,6 +190,11 @@ func (c *Client) UnaryInterceptor(ctx context.Context, method string, req, reply
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}
 	u := &unaryCall{c: c, ctx: ctx, method: method, req: req, reply: reply, cc: cc, invoker: invoker, opts: opts}
+	if m, ok := reply.(proto.Message); ok {
+		// Read now: once attempts run, the first one writes reply while
+		// hedges make copies of its type.
+		u.replyType = m.ProtoReflect().Type()
+	}
 	v, err := rampart.Get(ctx, p, u.attempt)
 	if err != nil {
 		return u.finishErr(err)
@@ -210,17 +216,18 @@ func (c *Client) UnaryInterceptor(ctx context.Context, method string, req, reply
 
 // unaryCall is one call through [Client.UnaryInterceptor].
 type unaryCall struct {
-	c        *Client
-	ctx      context.Context // the caller's
-	method   string
-	req      any
-	reply    any
-	cc       *grpc.ClientConn
-	invoker  grpc.UnaryInvoker
-	opts     []grpc.CallOption
-	attempts atomic.Int32
-	md       [2]metadata.MD // the first attempt's headers and trailers
-	optBuf   [6]grpc.CallOption
+	c         *Client
+	ctx       context.Context // the caller's
+	method    string
+	req       any
+	reply     any
+	replyType protoreflect.MessageType // of reply, nil when it is not a proto message
+	cc        *grpc.ClientConn
+	invoker   grpc.UnaryInvoker
+	opts      []grpc.CallOption
+	attempts  atomic.Int32
+	md        [2]metadata.MD // the first attempt's headers and trailers
+	optBuf    [6]grpc.CallOption
 }
 
 // answer is the result of an attempt whose code is not a failure: the
@@ -249,11 +256,10 @@ func (u *unaryCall) attempt(actx context.Context) (any, error) {
 	octx := actx
 	if n > 1 {
 		if rampart.AttemptFrom(actx).Hedge {
-			m, ok := u.reply.(proto.Message)
-			if !ok {
+			if u.replyType == nil {
 				return nil, rampart.Permanent(errHedgeReply)
 			}
-			dst = m.ProtoReflect().New().Interface()
+			dst = u.replyType.New().Interface()
 		}
 		octx = metadata.AppendToOutgoingContext(actx, PreviousAttemptsKey, strconv.Itoa(int(n-1)))
 	}
