@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -189,5 +190,66 @@ func TestStreamWithoutRetryPassesThrough(t *testing.T) {
 	}
 	if n := s.attempts.Load(); n != 1 {
 		t.Errorf("%d attempts, want 1", n)
+	}
+}
+
+// A bidirectional stream whose caller sends from one goroutine while it
+// receives on another: the first attempt fails after reading some messages,
+// and the second, replayed from the buffer while sends go on, echoes every
+// message once and in order.
+func TestStreamBidiSendWhileRetrying(t *testing.T) {
+	checkGoroutines(t)
+	const n = 50
+	s := &testServer{stream: func(a int, ss grpc.ServerStream) error {
+		for i := 0; ; i++ {
+			m := new(wrapperspb.BytesValue)
+			if err := ss.RecvMsg(m); errors.Is(err, io.EOF) {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			if a == 1 && i == 9 {
+				return status.Error(codes.Unavailable, "down before any reply")
+			}
+			if a > 1 {
+				if err := ss.SendMsg(m); err != nil {
+					return err
+				}
+			}
+		}
+	}}
+	c := newClient(t, rampartgrpc.WithStreamRetry(newRetry(t, 3, nil, nil)))
+	conn := start(t, s, nil, c.DialOptions()...)
+	cs, err := conn.NewStream(t.Context(), &testDesc.Streams[0], streamMethod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sendErr := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := cs.SendMsg(wrapperspb.Bytes([]byte(strconv.Itoa(i)))); err != nil {
+				sendErr <- err
+				return
+			}
+		}
+		sendErr <- cs.CloseSend()
+	}()
+	for i := range n {
+		m := new(wrapperspb.BytesValue)
+		if err := cs.RecvMsg(m); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if got := string(m.GetValue()); got != strconv.Itoa(i) {
+			t.Fatalf("message %d = %q", i, got)
+		}
+	}
+	if err := cs.RecvMsg(new(wrapperspb.BytesValue)); err != io.EOF {
+		t.Errorf("after the echoes: %v, want io.EOF", err)
+	}
+	if err := recvTimeout(t, sendErr, "the sender"); err != nil {
+		t.Errorf("sender: %v", err)
+	}
+	if a := s.attempts.Load(); a != 2 {
+		t.Errorf("%d attempts, want 2", a)
 	}
 }
