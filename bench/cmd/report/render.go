@@ -44,6 +44,12 @@ var Classes = []Class{
 	{"HTTPClient", "HTTP client, loopback round trip with no failures",
 		"A GET to a loopback server answering 200, body read and closed, through each library's retrying client " +
 			"(3 attempts at most); nethttp is a plain http.Client, the floor. rampart's overhead is its ns/op minus nethttp's."},
+	{"GRPCUnary", "gRPC client, loopback unary call with no failures",
+		"A unary call to a loopback gRPC server echoing a short message, through each library's retrying client interceptor " +
+			"(3 attempts at most, UNAVAILABLE retried); grpc is the plain call, the floor. rampart's overhead is its ns/op minus grpc's."},
+	{"GRPCInterceptor", "gRPC client interceptor alone",
+		"The GRPCUnary rows' interceptors around an invoker that answers at once: what each adds to a call, without the loopback noise. " +
+			"go-grpc-middleware's retry only loops; rampart also asks its budget and sets call options to see commit and pushback."},
 	{"Hedge", "Hedged request, no hedge fired",
 		"One hedge at most after a fixed 1 s delay, no budget; the first attempt looks at its context and answers at once."},
 	{"ChaosDisabled", "Chaos injection, switched off",
