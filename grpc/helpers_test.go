@@ -14,6 +14,8 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/rampart-go/rampart/internal/testutil"
 )
 
 const (
@@ -117,23 +119,8 @@ func call(ctx context.Context, conn *grpc.ClientConn, in string, opts ...grpc.Ca
 
 func reply(s string) *wrapperspb.BytesValue { return wrapperspb.Bytes([]byte(s)) }
 
-// checkGoroutines fails the test if goroutines started during it are still
-// running once it has cleaned up. Call it first: cleanups run last first.
-func checkGoroutines(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(10 * time.Second)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			runtime.Gosched()
-		}
-		if n := runtime.NumGoroutine(); n > before {
-			buf := make([]byte, 1<<16)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Errorf("%d goroutines left after the test (before: %d):\n%s", n-before, before, buf)
-		}
-	})
-}
+// checkGoroutines fails the test if goroutines it started outlive it.
+func checkGoroutines(t *testing.T) { t.Helper(); testutil.CheckGoroutines(t) }
 
 // waitFor spins until cond holds, failing the test after 10 s.
 func waitFor(t *testing.T, what string, cond func() bool) {

@@ -10,9 +10,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/internal/testutil"
 	"github.com/rampart-go/rampart/ramparthttp"
 	"github.com/rampart-go/rampart/retry"
 )
@@ -119,23 +119,8 @@ func newTransport(t *testing.T, p rampart.Policy, opts ...ramparthttp.Option) *r
 	return tr
 }
 
-// checkGoroutines fails the test if goroutines started during it are still
-// running once it has cleaned up. Call it first: cleanups run last first.
-func checkGoroutines(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(10 * time.Second)
-		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-			runtime.Gosched()
-		}
-		if n := runtime.NumGoroutine(); n > before {
-			buf := make([]byte, 1<<16)
-			buf = buf[:runtime.Stack(buf, true)]
-			t.Errorf("%d goroutines left after the test (before: %d):\n%s", n-before, before, buf)
-		}
-	})
-}
+// checkGoroutines fails the test if goroutines it started outlive it.
+func checkGoroutines(t *testing.T) { t.Helper(); testutil.CheckGoroutines(t) }
 
 func get(t *testing.T, c *http.Client, url string) (*http.Response, string) {
 	t.Helper()
