@@ -33,7 +33,7 @@ type Limiter struct {
 	observers []rampart.Observer
 	limited   *LimitedError // the rejection of Execute, shared: RetryAfter is worked out when asked
 	rejected  striped.Counter
-	_         [48]byte // to a whole number of cache lines (layout_test.go)
+	_         [32]byte // to a whole number of cache lines (layout_test.go)
 }
 
 // farPast is the state of a new limiter: long enough ago that any time a
