@@ -2,6 +2,7 @@ package sim
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,6 +42,18 @@ type Policy struct {
 	// breaker → call: every attempt asks it first. Its Clock is set to the
 	// simulation's clock.
 	Breaker *circuitbreaker.Config `json:"breaker,omitempty"`
+	// BreakerIgnoresShed makes the breaker count the server's shed
+	// answers ([ErrShed] with its retry-after hint: a 503 with
+	// Retry-After) for nothing, neither failure nor success, as a
+	// Classifier that ignores them does in production. A server that
+	// sheds is up and protecting itself: refusing a share of the calls
+	// costs it little, and a breaker that counted the refusals as faults
+	// would open and refuse every call, the share it would serve
+	// included. The throttle still counts them as not accepted, and the
+	// retry policy waits at least the hint. A server that is down
+	// answers without a hint, or times out, and opens the breaker as
+	// before. Needs Breaker, with no Classifier of its own.
+	BreakerIgnoresShed bool `json:"breaker_ignores_shed,omitempty"`
 	// Throttle configures client-side adaptive throttling (package
 	// throttle) in front of the breaker: every attempt asks it first,
 	// and a refusal ends the request as a breaker's rejection does. Its
@@ -79,6 +92,9 @@ func (p Policy) Validate() error {
 		if _, err := circuitbreaker.New(*p.Breaker); err != nil {
 			return nested(t, "Breaker", err)
 		}
+	}
+	if p.BreakerIgnoresShed && (p.Breaker == nil || p.Breaker.Classifier != nil) {
+		return config.Errorf("sim", "breaker_ignores_shed", "needs breaker to be set, without a classifier")
 	}
 	if p.Throttle != nil {
 		if _, err := throttle.New(*p.Throttle); err != nil {
@@ -137,6 +153,9 @@ func (p *Policy) newAgent(env agentEnv) (agent, error) {
 	if p.Breaker != nil {
 		bc := *p.Breaker
 		bc.Clock = env.clock
+		if p.BreakerIgnoresShed {
+			bc.Classifier = shedIsNoFault
+		}
 		b, err := circuitbreaker.New(bc)
 		if err != nil {
 			return nil, err
@@ -171,8 +190,9 @@ func (p *Policy) newAgent(env agentEnv) (agent, error) {
 //   - throttle: default plus client-side adaptive throttling (package
 //     throttle) with its defaults, per client.
 //   - recommended: default plus the throttle in front of the breaker,
-//     both with their defaults: the client default this package
-//     recommends (see docs/sim-sweep.md for how it compares).
+//     both with their defaults, the breaker counting the server's shed
+//     answers for nothing (BreakerIgnoresShed): the client default this
+//     package recommends (see docs/sim-sweep.md for how it compares).
 func Policies() []Policy {
 	return []Policy{
 		{Name: "none"},
@@ -189,8 +209,20 @@ func Policies() []Policy {
 		{Name: "default", Retry: &retry.Config{}},
 		{Name: "breaker", Retry: &retry.Config{}, Breaker: &circuitbreaker.Config{}},
 		{Name: "throttle", Retry: &retry.Config{}, Throttle: &throttle.Config{}},
-		{Name: "recommended", Retry: &retry.Config{}, Breaker: &circuitbreaker.Config{}, Throttle: &throttle.Config{}},
+		{Name: "recommended", Retry: &retry.Config{}, Breaker: &circuitbreaker.Config{}, BreakerIgnoresShed: true, Throttle: &throttle.Config{}},
 	}
+}
+
+// shedIsNoFault is the breaker's classifier with BreakerIgnoresShed: the
+// server's shed answer, with its retry-after hint, is ignored; anything
+// else is judged as by default.
+func shedIsNoFault(ctx context.Context, err error) rampart.Outcome {
+	if errors.Is(err, ErrShed) {
+		if _, ok := rampart.RetryAfter(err); ok {
+			return rampart.Ignored
+		}
+	}
+	return rampart.Classify(ctx, err)
 }
 
 // PolicyNames returns the names of the built-in policies.

@@ -92,6 +92,7 @@ func TestBadPolicyIsRefusedNamingTheField(t *testing.T) {
 		`{"name":""}`:                    "name",
 		`{"name":"x","ratio_budget":{}}`: "ratio_budget",
 		`{"name":"x","retry":{},"ratio_budget":{"ratio":50}}`: "ratio_budget.ratio",
+		`{"name":"x","breaker_ignores_shed":true}`:            "breaker_ignores_shed",
 	}
 	for in, field := range cases {
 		_, err := sim.ParsePolicies([]byte(in))

@@ -225,11 +225,14 @@ func (t *Throttle) fold() {
 	t.prob.Store(math.Float64bits(p))
 	// Fold about 32 times a Window.
 	st := int64(1)
-	if dt > 0 {
-		perFold := float64(dReq) * (t.tau / 32) / float64(dt)
-		for st < 1024 && float64(st*2) <= perFold {
-			st *= 2
-		}
+	// The rate is the decayed count over the Window, not dReq/dt: a burst
+	// of outcomes at one instant (a queue's timeouts firing together)
+	// would otherwise make the stride huge, and at a few requests a
+	// second the next fold, and so the end of the refusals, would wait
+	// for 1024 more requests.
+	perFold := t.reqAvg / 32
+	for st < 1024 && float64(st*2) <= perFold {
+		st *= 2
 	}
 	t.stride.Store(st)
 }

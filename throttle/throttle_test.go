@@ -103,6 +103,27 @@ func TestRecoversAtLowRate(t *testing.T) {
 	}
 }
 
+// A burst of outcomes within microseconds (a server's queue timing out
+// many calls together) does not make the throttle fold its counts so
+// seldom that, at a few dozen requests a second, its refusal probability
+// goes stale: it follows the rejections that come next, and stops
+// refusing within a second of the destination's recovery.
+func TestBurstDoesNotStaleTheRefusals(t *testing.T) {
+	th, clock := newThrottle(t, throttle.Config{})
+	drive(t, th, clock, 70, 10*time.Second, func(time.Duration) bool { return true })
+	for range 50 { // the burst: 50 rejections a microsecond apart
+		clock.Advance(time.Microsecond)
+		th.Record(false)
+	}
+	refused := drive(t, th, clock, 70, 10*time.Second, func(at time.Duration) bool { return at >= 2*time.Second || at%4 == 0 })
+	if sum(refused[:2]) == 0 {
+		t.Fatalf("no refusals in the 2 s the destination rejected 3 calls in 4: %v", refused)
+	}
+	if n := sum(refused[3:]); n != 0 {
+		t.Errorf("%d refusals more than 1 s after the destination recovered (per second: %v)", n, refused)
+	}
+}
+
 // At a high rate the throttle follows within a second or two both ways.
 func TestFollowsFaultAtHighRate(t *testing.T) {
 	th, clock := newThrottle(t, throttle.Config{})
