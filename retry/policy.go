@@ -159,8 +159,8 @@ func (p *Policy) execute(ctx context.Context, fn func(context.Context) error, ne
 // deadline.
 func (p *Policy) retry(ctx context.Context, fn func(context.Context) error, next rampart.Next, err error, start time.Time) error {
 	if err != nil {
-		if d, stop := p.final(ctx, err, 1); stop {
-			return d.Err
+		if end, _, stop := p.final(ctx, err, 1); stop {
+			return end
 		}
 	}
 	return p.loop(ctx, fn, next, err, start)
