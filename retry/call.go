@@ -110,34 +110,34 @@ func (c *Call) failed(ctx context.Context, err error, now instant) Decision {
 		return Decision{}
 	}
 	c.last = err
-	if end, reason, stop := c.p.final(ctx, err, c.attempts); stop {
+	if reason, end := c.p.final(ctx, err, c.attempts); reason != "" {
 		return Decision{Err: end, Reason: reason}
 	}
 	return c.decide(err, now)
 }
 
 // final applies the first two rules of [Call.Failed] to err, the error of
-// attempt number attempts: it reports whether the call ends with it whatever
-// the budget, backoff and deadline say, with which error and for what
-// reason. It reads no clock and allocates nothing, unless the caller's
-// context ended the call.
+// attempt number attempts. When the call ends with it whatever the budget,
+// backoff and deadline say, it returns why (a Reason constant) and the error
+// the call returns; otherwise an empty reason. It reads no clock and
+// allocates nothing, unless the caller's context ended the call.
 //
 // It returns the parts of a Decision rather than a Decision: on the
 // rejection path, a seven-word result spilled and copied cost more than the
 // rest of final together.
-func (p *Policy) final(ctx context.Context, err error, attempts int) (end error, reason string, stop bool) {
+func (p *Policy) final(ctx context.Context, err error, attempts int) (reason string, end error) {
 	if ctx != nil && ctx.Err() != nil {
 		if rampart.CausedByCaller(ctx, err) {
-			return err, ReasonCanceled, true
+			return ReasonCanceled, err
 		}
-		return &interruptedError{attempts: attempts, ctxErr: ctx.Err(), last: err}, ReasonCanceled, true
+		return ReasonCanceled, &interruptedError{attempts: attempts, ctxErr: ctx.Err(), last: err}
 	}
 	// ErrRetryableResult comes only from a policy with RetryOnResult.
 	resultRetry := p.onResult != nil && errors.Is(err, ErrRetryableResult)
 	if !p.retryAll && !resultRetry && !p.retryable(ctx, err) {
-		return err, ReasonNotRetryable, true
+		return ReasonNotRetryable, err
 	}
-	return nil, "", false
+	return "", nil
 }
 
 // decide applies the rest of the rules of [Call.Failed] to err, a failure

@@ -159,7 +159,7 @@ func (p *Policy) execute(ctx context.Context, fn func(context.Context) error, ne
 // deadline.
 func (p *Policy) retry(ctx context.Context, fn func(context.Context) error, next rampart.Next, err error, start time.Time) error {
 	if err != nil {
-		if end, _, stop := p.final(ctx, err, 1); stop {
+		if reason, end := p.final(ctx, err, 1); reason != "" {
 			return end
 		}
 	}
