@@ -1,7 +1,8 @@
 // Package bench holds rampart's side-by-side benchmarks against peer
 // libraries: sony/gobreaker v2, failsafe-go, afex/hystrix-go,
-// eapache/go-resiliency, cenkalti/backoff v5, golang.org/x/time/rate and
-// go.uber.org/ratelimit.
+// eapache/go-resiliency, cenkalti/backoff v5, golang.org/x/time/rate,
+// go.uber.org/ratelimit, hashicorp/go-retryablehttp and, for gRPC,
+// failsafe-go's failsafegrpc and grpc-ecosystem/go-grpc-middleware's retry.
 //
 // # Classes
 //
@@ -29,6 +30,18 @@
 //     release around a call it admits.
 //   - Throttle: a client-side adaptive throttle's decision on a call to a
 //     healthy destination and the report of its outcome.
+//   - Bulkhead: a bulkhead's acquire and release around a call it admits.
+//   - HTTPClient: a GET to a loopback server through each library's
+//     retrying client, beside a plain http.Client (serial only);
+//     HTTPClientOverhead: the same around a base transport that answers in
+//     memory, so each row minus the plain client's is the library's cost.
+//   - GRPCUnary: a unary call to a loopback gRPC server through each
+//     library's client interceptor, beside a plain call; GRPCInterceptor:
+//     the interceptors alone around an invoker that answers at once.
+//
+// Beside the classes: BenchmarkMemory* (bytes per breaker and per open →
+// closed cycle, the report's memory table) and BenchmarkClock (the cost of
+// one time.Now, in the report's header).
 //
 // # Fairness
 //

@@ -30,6 +30,24 @@ func BenchmarkHTTPClient(b *testing.B) {
 	}
 }
 
+// BenchmarkHTTPClientOverhead is the HTTPClient class without the network:
+// every client wraps the same InstantTransport, so each row minus the
+// nethttp row is what that library adds to a request.
+func BenchmarkHTTPClientOverhead(b *testing.B) {
+	const url = "http://rampart.invalid/"
+	for _, s := range bench.HTTPClientSubjects() {
+		b.Run("lib="+s.Lib, func(b *testing.B) {
+			c := s.New(bench.InstantTransport{})
+			b.ReportAllocs()
+			for b.Loop() {
+				if code, err := bench.HTTPGet(c, url); err != nil || code != 200 {
+					b.Fatalf("%s: %d %v", s.Lib, code, err)
+				}
+			}
+		})
+	}
+}
+
 // TestHTTPClientRowsRetry checks that every retrying HTTPClient row really
 // retries: a server that answers 503 twice and then 200 is asked three
 // times and the caller gets the 200; and that the nethttp row, the floor,

@@ -44,6 +44,8 @@ var Classes = []Class{
 	{"HTTPClient", "HTTP client, loopback round trip with no failures",
 		"A GET to a loopback server answering 200, body read and closed, through each library's retrying client " +
 			"(3 attempts at most); nethttp is a plain http.Client, the floor. rampart's overhead is its ns/op minus nethttp's."},
+	{"HTTPClientOverhead", "HTTP client, its own cost per request (no network)",
+		"The HTTPClient rows around a base RoundTripper that answers at once in memory: each row minus nethttp's is what the library adds to a request, free of loopback noise."},
 	{"GRPCUnary", "gRPC client, loopback unary call with no failures",
 		"A unary call to a loopback gRPC server echoing a short message, through each library's retrying client interceptor " +
 			"(3 attempts at most, UNAVAILABLE retried); grpc is the plain call, the floor. rampart's overhead is its ns/op minus grpc's."},
