@@ -43,8 +43,12 @@ const (
 	// high enough that a benchmark never exceeds it, so every row measures
 	// the decision on a call that is let through.
 	Rate = 1e9
-	// Burst is the number of calls a limiter lets through at once.
-	Burst = 1000
+	// Burst is the number of calls a limiter lets through at once. With
+	// Rate it spans 1 ms: a goroutine descheduled between reading the clock
+	// and deciding is judged as of its stale reading, and a span shorter
+	// than the scheduler's delays (1 µs with a burst of 1000) made the
+	// parallel rows refuse calls now and then on a loaded machine.
+	Burst = 1_000_000
 
 	// HedgeDelay is how long an attempt runs before a hedge starts: long,
 	// so the Hedge benchmarks measure calls that answer before it.

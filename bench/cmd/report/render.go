@@ -37,7 +37,7 @@ var Classes = []Class{
 		"3 attempts at most, no wait between them; every call's first attempt fails and its second succeeds. " +
 			"rampart keeps its retry budget on (see bench/retry_then_succeed.go)."},
 	{"RateLimit", "Rate limiter decision",
-		"The decision on a call the limiter lets through (rate 10⁹/s, far above what the loop reaches), then the call. " +
+		"The decision on a call the limiter lets through (rate 10⁹/s, far above what the loop reaches, burst 10⁶), then the call. " +
 			"uber-go/ratelimit has no non-blocking form: its Take waits for the call's slot instead of refusing."},
 	{"Bulkhead", "Bulkhead, uncontended acquire and release",
 		"A call through a bulkhead of 64 slots with room: take a slot, run the call, give the slot back."},
