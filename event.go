@@ -15,7 +15,9 @@ const (
 	// another, for Reason, with the window's counts at that moment.
 	EventStateChange EventKind = iota + 1
 	// EventRejected: a policy refused a call without running it (an open
-	// breaker, a full bulkhead). Delay says when to come back, if known.
+	// breaker, a full bulkhead, a rate or concurrency limit, a throttle).
+	// Reason says why where the policy has more than one; Delay says when
+	// to come back, if known.
 	EventRejected
 	// EventRetryScheduled: a retry policy will run attempt Attempt after
 	// waiting Delay, because of Err.
