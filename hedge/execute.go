@@ -132,12 +132,25 @@ func (c *call) Deadline() (time.Time, bool) { return c.parent.Deadline() }
 // Value implements [context.Context] for the first attempt.
 func (c *call) Value(key any) any { return c.parent.Value(key) }
 
-// Err implements [context.Context] for the first attempt.
+// Err implements [context.Context] for the first attempt. A context whose
+// Err is not nil must have Done closed: the end of the call and the
+// parent's cancellation close Done a moment after they become visible here
+// (the parent's through a goroutine of package context), so Err closes it
+// itself first when the channel has been made. That takes the lock only on
+// a context that has ended.
 func (c *call) Err() error {
-	if c.over.Load() {
-		return context.Canceled
+	err := context.Canceled
+	if !c.over.Load() {
+		if err = c.parent.Err(); err == nil {
+			return nil
+		}
 	}
-	return c.parent.Err()
+	if c.asked.Load() {
+		c.mu.Lock()
+		c.closeLocked()
+		c.mu.Unlock()
+	}
+	return err
 }
 
 // Done implements [context.Context] for the first attempt. The first call
