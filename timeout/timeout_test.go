@@ -293,7 +293,9 @@ func TestNoGoroutineLeftInCooperativeMode(t *testing.T) {
 		for range 10 {
 			_ = p.Do(context.Background(), func(context.Context) error { return nil })
 		}
-		if n := runtime.NumGoroutine(); n != before {
+		// The count is the whole process's: a goroutine of an earlier
+		// test may end meanwhile, so only a rise is a leak.
+		if n := runtime.NumGoroutine(); n > before {
 			t.Fatalf("goroutines %d → %d", before, n)
 		}
 	})
