@@ -76,6 +76,11 @@ func WithRetryAfter(err error, d time.Duration) error {
 //
 // The chain is walked in the order of [errors.As], depth first through
 // Unwrap() error and Unwrap() []error, without reflection or allocation.
+//
+// A hint may be zero, or negative when made by [WithRetryAfter] with a
+// negative d: the time it asked for has passed (a breaker's open period
+// that has ended reports 0), and the caller may try now. Retry policies
+// treat such a hint as none and use their own backoff.
 func RetryAfter(err error) (time.Duration, bool) {
 	for err != nil {
 		if h, ok := err.(hinter); ok {

@@ -1,11 +1,15 @@
 package ramparthttp
 
 import (
+	"context"
+	"errors"
 	"math"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/rampart-go/rampart"
 )
 
 // StatusError is what the transport's policies see for a response judged a
@@ -54,4 +58,26 @@ func ParseRetryAfter(v string, now time.Time) (d time.Duration, ok bool) {
 		return 0, false
 	}
 	return max(t.Sub(now), 0), true
+}
+
+// ShedIsNoFault is a [rampart.Classifier] for a circuit breaker
+// (circuitbreaker.Config.Classifier) guarding calls made through a
+// [Transport]. A 503 or 429 answer that carries a Retry-After is the
+// service refusing work it has no room for, as load shedding ([Shed]) and
+// rate limiting ([RateLimit]) answer: a rejection, not a fault, so it is
+// [rampart.Ignored], counting neither as a failure nor as a success.
+// Counted as failures, a surge in which the service sheds half its
+// requests would open the breaker, and the client would stop asking for
+// the half the service still answers. A service that is down answers
+// without Retry-After, or not at all, and is judged by [rampart.Classify]
+// as before, as is everything else.
+func ShedIsNoFault(ctx context.Context, err error) rampart.Outcome {
+	var status *StatusError
+	if errors.As(err, &status) &&
+		(status.StatusCode == http.StatusServiceUnavailable || status.StatusCode == http.StatusTooManyRequests) {
+		if _, ok := rampart.RetryAfter(err); ok {
+			return rampart.Ignored
+		}
+	}
+	return rampart.Classify(ctx, err)
 }

@@ -123,3 +123,34 @@ func ExampleTimeout() {
 	fmt.Println(resp.StatusCode)
 	// Output: 503
 }
+
+func ExampleShedIsNoFault() {
+	// A service that sheds load answers 503 with Retry-After.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "busy", http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+
+	// The breaker counts those refusals for nothing: it stays closed and
+	// keeps asking for what the service can still answer.
+	b, _ := circuitbreaker.New(circuitbreaker.Config{
+		ConsecutiveFailures: 2,
+		Classifier:          ramparthttp.ShedIsNoFault,
+	})
+	tr, _ := ramparthttp.NewTransport(nil, ramparthttp.WithPolicy(b))
+	defer tr.CloseIdleConnections()
+	c := &http.Client{Transport: tr}
+	for range 3 {
+		resp, err := c.Get(srv.URL)
+		if err != nil {
+			panic(err)
+		}
+		resp.Body.Close()
+		fmt.Println(resp.StatusCode, b.State())
+	}
+	// Output:
+	// 503 closed
+	// 503 closed
+	// 503 closed
+}

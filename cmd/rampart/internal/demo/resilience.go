@@ -98,7 +98,12 @@ func newRecsClient(url string, base http.RoundTripper, bestsellers map[string][]
 		ConsecutiveFailures:  5,
 		OpenDuration:         pr.BreakerOpenFor,
 		MaxOpenDuration:      pr.BreakerOpenMax,
-		Classifier:           shedIsNoFault,
+		// A 503 with Retry-After is the service shedding a surge: a
+		// refusal, not a fault. Counted as failures, shedding half the
+		// requests would open the breaker, and the storefront would stop
+		// asking for the half the service still answers, fresh and fast.
+		// A service that is down answers without one, or times out.
+		Classifier: ramparthttp.ShedIsNoFault,
 		Observers: []rampart.Observer{rampart.ObserverFunc(func(e rampart.Event) {
 			if e.Kind == rampart.EventStateChange && e.To == circuitbreaker.StateOpen.String() {
 				c.opened.Add(1)
@@ -122,25 +127,6 @@ func newRecsClient(url string, base http.RoundTripper, bestsellers map[string][]
 	// popular items replace whatever failure the cache could not.
 	c.policy = rampart.Pipeline(popular, lastGood, overall)
 	return c, nil
-}
-
-// shedIsNoFault is the breaker's classifier. A 503 with a Retry-After is
-// the service refusing work it has no room for, as its load shedding
-// does: a rejection, not a fault. It counts for nothing, neither failure
-// nor success. Counted as a failure, a surge that sheds half the requests
-// would open the breaker, and the storefront would stop asking for the
-// half the service still answers, fresh and fast; the shed requests cost
-// the service little, and the retry does not repeat them within a page's
-// budget, since Retry-After asks for longer. A service that is down
-// answers without one, or times out, and opens the breaker as before.
-func shedIsNoFault(ctx context.Context, err error) rampart.Outcome {
-	var status *ramparthttp.StatusError
-	if errors.As(err, &status) && status.StatusCode == http.StatusServiceUnavailable {
-		if _, ok := rampart.RetryAfter(err); ok {
-			return rampart.Ignored
-		}
-	}
-	return rampart.Classify(ctx, err)
 }
 
 // BreakerState returns the breaker's state: "closed", "open" or
