@@ -79,3 +79,30 @@ func ExampleKeyed() {
 	// 10.0.0.1 false 500ms
 	// 10.0.0.2 true 0s
 }
+
+// A keyed limiter as a policy: the key comes from the call's context.
+func ExampleKeyed_Policy() {
+	type tenantKey struct{}
+	clock := rampart.NewManualClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	k, err := ratelimit.NewKeyed(ratelimit.KeyedConfig{Rate: 1, Burst: 1, Clock: clock})
+	if err != nil {
+		panic(err)
+	}
+	perTenant, err := k.Policy(func(ctx context.Context) string {
+		tenant, _ := ctx.Value(tenantKey{}).(string)
+		return tenant
+	})
+	if err != nil {
+		panic(err)
+	}
+	for _, tenant := range []string{"acme", "acme", "globex"} {
+		ctx := context.WithValue(context.Background(), tenantKey{}, tenant)
+		err := rampart.Do(ctx, perTenant, func(context.Context) error { return nil })
+		d, _ := rampart.RetryAfter(err)
+		fmt.Println(tenant, err == nil, d)
+	}
+	// Output:
+	// acme true 0s
+	// acme false 1s
+	// globex true 0s
+}
