@@ -107,6 +107,12 @@ type call struct {
 	stopParent func() bool
 	plan       Call // the decisions; under mu once hedging
 	h          *hedging
+	shared     bool // the call was put in the policy's timer queue
+
+	// In the policy's timer queue, under its lock.
+	due          time.Duration // on monoNow
+	qprev, qnext *call
+	queued       bool
 }
 
 // hedging is the state of a call that went past its first attempt. All
@@ -172,10 +178,8 @@ func (c *call) Done() <-chan struct{} {
 	}
 	if c.phase.Load() == phaseFirst {
 		if d, ok := c.p.Delay(); ok {
-			if c.p.est != nil {
-				d -= c.p.mono() - c.start
-			}
-			c.armLocked(d)
+			// In quantile mode the delay counts from the call's start.
+			c.armLocked(d, c.p.est != nil)
 		}
 	}
 	c.mu.Unlock()
@@ -219,24 +223,43 @@ func (c *call) closeLocked() {
 	}
 }
 
-// armLocked sets the timer that starts the next hedge after d.
-func (c *call) armLocked(d time.Duration) {
-	d = max(d, 0)
-	if c.p.clock == nil {
-		if c.realTimer == nil {
-			c.realTimer = time.AfterFunc(d, c.fire)
-		} else {
-			c.realTimer.Reset(d)
+// armLocked sets the timer that starts the next hedge after d from now,
+// or from the call's start if fromStart: the policy's shared timer on the
+// real clock, a timer of the call's own in a testing/synctest bubble (see
+// timerQueue) or on the policy's clock.
+func (c *call) armLocked(d time.Duration, fromStart bool) {
+	if c.p.clock == nil && c.realTimer == nil {
+		if now, ok := monoNow(); ok {
+			from := now
+			if fromStart {
+				from = c.start // on p.mono, which outside a bubble is monoNow's clock
+			}
+			c.shared = true
+			c.p.q.add(c, now, dueAt(from, max(d, 0)))
+			return
 		}
-		return
 	}
-	if c.timer != nil {
-		c.timer.Stop()
+	if fromStart {
+		d -= c.p.mono() - c.start
 	}
-	c.timer = c.p.clock.AfterFunc(d, c.fire)
+	d = max(d, 0)
+	switch {
+	case c.p.clock != nil:
+		if c.timer != nil {
+			c.timer.Stop()
+		}
+		c.timer = c.p.clock.AfterFunc(d, c.fire)
+	case c.realTimer != nil:
+		c.realTimer.Reset(d)
+	default:
+		c.realTimer = time.AfterFunc(d, c.fire)
+	}
 }
 
 func (c *call) stopTimerLocked() {
+	if c.shared {
+		c.p.q.remove(c)
+	}
 	if c.realTimer != nil {
 		c.realTimer.Stop()
 	}
@@ -320,7 +343,7 @@ func (c *call) launch(err error) {
 	actx := rampart.WithAttempt(h.ctx, rampart.Attempt{Number: n, Hedge: true})
 	if c.plan.More() {
 		if d, ok := c.p.Delay(); ok {
-			c.armLocked(d)
+			c.armLocked(d, false)
 		}
 	}
 	c.mu.Unlock()
