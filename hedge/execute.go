@@ -99,20 +99,20 @@ type call struct {
 	over   atomic.Bool // the first attempt's context is cancelled: it lost, or the call ended
 	asked  atomic.Bool // the first attempt asked for Done
 
-	mu         sync.Mutex
+	mu     sync.Mutex
+	closed bool // done is closed, the parent registration released
+	shared bool // the call has been in the policy's timer queue
+	queued bool // the call is in the policy's timer queue, under its lock
+
 	done       chan struct{} // the first attempt's Done, made when asked
-	closed     bool          // done is closed, the timer and parent registration released
-	timer      rampart.Timer
-	realTimer  *time.Timer
+	timer      rampart.Timer // a timer of the call's own, if any
 	stopParent func() bool
 	plan       Call // the decisions; under mu once hedging
 	h          *hedging
-	shared     bool // the call was put in the policy's timer queue
 
 	// In the policy's timer queue, under its lock.
 	due          time.Duration // on monoNow
 	qprev, qnext *call
-	queued       bool
 }
 
 // hedging is the state of a call that went past its first attempt. All
@@ -228,7 +228,7 @@ func (c *call) closeLocked() {
 // real clock, a timer of the call's own in a testing/synctest bubble (see
 // timerQueue) or on the policy's clock.
 func (c *call) armLocked(d time.Duration, fromStart bool) {
-	if c.p.clock == nil && c.realTimer == nil {
+	if c.p.clock == nil && c.timer == nil {
 		if now, ok := monoNow(); ok {
 			from := now
 			if fromStart {
@@ -242,26 +242,19 @@ func (c *call) armLocked(d time.Duration, fromStart bool) {
 	if fromStart {
 		d -= c.p.mono() - c.start
 	}
-	d = max(d, 0)
-	switch {
-	case c.p.clock != nil:
-		if c.timer != nil {
-			c.timer.Stop()
-		}
-		c.timer = c.p.clock.AfterFunc(d, c.fire)
-	case c.realTimer != nil:
-		c.realTimer.Reset(d)
-	default:
-		c.realTimer = time.AfterFunc(d, c.fire)
+	if c.timer != nil {
+		c.timer.Stop()
 	}
+	clock := c.p.clock
+	if clock == nil {
+		clock = rampart.SystemClock()
+	}
+	c.timer = clock.AfterFunc(max(d, 0), c.fire)
 }
 
 func (c *call) stopTimerLocked() {
 	if c.shared {
 		c.p.q.remove(c)
-	}
-	if c.realTimer != nil {
-		c.realTimer.Stop()
 	}
 	if c.timer != nil {
 		c.timer.Stop()
