@@ -28,7 +28,10 @@ var epoch = time.Now()
 // policy's that costs one allocation and arms the hedge timer only when
 // the attempt asks for its Done channel, that is, when it starts to wait.
 // An attempt that answers without waiting costs that allocation (and two
-// clock reads in quantile mode): no timer, no goroutine, no lock.
+// clock reads in quantile mode): no timer, no goroutine, no lock. One that
+// waits costs its Done channel too, and a place in the policy's shared
+// timer (a timer of its own in a testing/synctest bubble or on the
+// policy's Clock; see the package documentation).
 //
 // Once the delay has passed, each hedge runs in a goroutine of its own on
 // a fork of next ([rampart.Next.Fork]), so no two attempts write the same
