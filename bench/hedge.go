@@ -15,9 +15,10 @@ import (
 // HedgeDelay, cancels the loser, and has no budget.
 //
 // Where the libraries differ:
-//   - rampart runs the first attempt on the caller's goroutine and arms its
-//     timer only when the attempt asks for its context's Done channel; a
-//     call waits for its losers to return before it returns.
+//   - rampart runs the first attempt on the caller's goroutine and arms the
+//     hedge only when the attempt asks for its context's Done channel, on
+//     one timer the policy's calls share (no timer per call); a call waits
+//     for its losers to return before it returns.
 //   - failsafe-go runs every attempt, the first included, in a goroutine of
 //     its own with a timer per attempt, and returns as soon as a result is
 //     accepted, while the cancelled losers may still run. The function gets

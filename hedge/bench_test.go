@@ -12,7 +12,8 @@ import (
 // BenchmarkNoHedge measures calls whose first attempt answers before the
 // delay: the path every call but the slowest few takes. fn=returns answers
 // without looking at its context; fn=watches asks for Done first, as a
-// network call does, which arms the hedge timer.
+// network call does, which arms the hedge timer; parent=cancellable runs
+// under a caller's context that can be cancelled.
 func BenchmarkNoHedge(b *testing.B) {
 	ctx := context.Background()
 	b.Run("floor", func(b *testing.B) {
@@ -53,6 +54,16 @@ func BenchmarkNoHedge(b *testing.B) {
 		}
 		for _, f := range fns {
 			b.Run("delay="+bc.name+"/fn="+f.name, func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					_ = rampart.Do(ctx, p, f.fn)
+				}
+			})
+			b.Run("delay="+bc.name+"/fn="+f.name+"/parent=cancellable", func(b *testing.B) {
+				// A caller's context that can be cancelled: watching it
+				// costs package context's AfterFunc.
+				ctx, cancel := context.WithCancel(ctx)
+				defer cancel()
 				b.ReportAllocs()
 				for b.Loop() {
 					_ = rampart.Do(ctx, p, f.fn)

@@ -47,6 +47,18 @@
 // counts from the call's start in quantile mode, and from that first Done
 // in fixed mode, which for a network call is the same moment.
 //
+// The calls of a policy on the real clock share one timer: a list of the
+// calls waiting, ordered by the time their hedge is due, and one runtime
+// timer set to the earliest, which starts the hedges that are due. A call
+// that waits costs a second allocation (its Done channel), a clock read
+// and two short holds of that list's lock, and no timer of its own. Under
+// a caller's context that can be cancelled, watching that context costs
+// three allocations more (package context's AfterFunc). In a
+// testing/synctest bubble, and on a [Config.Clock], each call has a timer
+// of its own instead, so that no timer is touched from outside the bubble
+// it belongs to: one policy can serve bubbles and the code outside them at
+// once.
+//
 // Each hedge runs in a goroutine of its own on a fork of the call's result
 // slot ([rampart.Next.Fork]), so no two attempts write the same result;
 // the winner's is adopted. Each attempt's context carries its

@@ -28,7 +28,10 @@ var epoch = time.Now()
 // policy's that costs one allocation and arms the hedge timer only when
 // the attempt asks for its Done channel, that is, when it starts to wait.
 // An attempt that answers without waiting costs that allocation (and two
-// clock reads in quantile mode): no timer, no goroutine, no lock.
+// clock reads in quantile mode): no timer, no goroutine, no lock. One that
+// waits costs its Done channel too, and a place in the policy's shared
+// timer (a timer of its own in a testing/synctest bubble or on the
+// policy's Clock; see the package documentation).
 //
 // Once the delay has passed, each hedge runs in a goroutine of its own on
 // a fork of next ([rampart.Next.Fork]), so no two attempts write the same
@@ -99,14 +102,20 @@ type call struct {
 	over   atomic.Bool // the first attempt's context is cancelled: it lost, or the call ended
 	asked  atomic.Bool // the first attempt asked for Done
 
-	mu         sync.Mutex
+	mu     sync.Mutex
+	closed bool // done is closed, the parent registration released
+	shared bool // the call has been in the policy's timer queue
+	queued bool // the call is in the policy's timer queue, under its lock
+
 	done       chan struct{} // the first attempt's Done, made when asked
-	closed     bool          // done is closed, the timer and parent registration released
-	timer      rampart.Timer
-	realTimer  *time.Timer
+	timer      rampart.Timer // a timer of the call's own, if any
 	stopParent func() bool
 	plan       Call // the decisions; under mu once hedging
 	h          *hedging
+
+	// In the policy's timer queue, under its lock.
+	due          time.Duration // on monoNow
+	qprev, qnext *call
 }
 
 // hedging is the state of a call that went past its first attempt. All
@@ -172,10 +181,8 @@ func (c *call) Done() <-chan struct{} {
 	}
 	if c.phase.Load() == phaseFirst {
 		if d, ok := c.p.Delay(); ok {
-			if c.p.est != nil {
-				d -= c.p.mono() - c.start
-			}
-			c.armLocked(d)
+			// In quantile mode the delay counts from the call's start.
+			c.armLocked(d, c.p.est != nil)
 		}
 	}
 	c.mu.Unlock()
@@ -219,26 +226,38 @@ func (c *call) closeLocked() {
 	}
 }
 
-// armLocked sets the timer that starts the next hedge after d.
-func (c *call) armLocked(d time.Duration) {
-	d = max(d, 0)
-	if c.p.clock == nil {
-		if c.realTimer == nil {
-			c.realTimer = time.AfterFunc(d, c.fire)
-		} else {
-			c.realTimer.Reset(d)
+// armLocked sets the timer that starts the next hedge after d from now,
+// or from the call's start if fromStart: the policy's shared timer on the
+// real clock, a timer of the call's own in a testing/synctest bubble (see
+// timerQueue) or on the policy's clock.
+func (c *call) armLocked(d time.Duration, fromStart bool) {
+	if c.p.clock == nil && c.timer == nil {
+		if now, ok := monoNow(); ok {
+			from := now
+			if fromStart {
+				from = c.start // on p.mono, which outside a bubble is monoNow's clock
+			}
+			c.shared = true
+			c.p.q.add(c, now, dueAt(from, max(d, 0)))
+			return
 		}
-		return
+	}
+	if fromStart {
+		d -= c.p.mono() - c.start
 	}
 	if c.timer != nil {
 		c.timer.Stop()
 	}
-	c.timer = c.p.clock.AfterFunc(d, c.fire)
+	clock := c.p.clock
+	if clock == nil {
+		clock = rampart.SystemClock()
+	}
+	c.timer = clock.AfterFunc(max(d, 0), c.fire)
 }
 
 func (c *call) stopTimerLocked() {
-	if c.realTimer != nil {
-		c.realTimer.Stop()
+	if c.shared {
+		c.p.q.remove(c)
 	}
 	if c.timer != nil {
 		c.timer.Stop()
@@ -320,7 +339,7 @@ func (c *call) launch(err error) {
 	actx := rampart.WithAttempt(h.ctx, rampart.Attempt{Number: n, Hedge: true})
 	if c.plan.More() {
 		if d, ok := c.p.Delay(); ok {
-			c.armLocked(d)
+			c.armLocked(d, false)
 		}
 	}
 	c.mu.Unlock()
