@@ -63,7 +63,9 @@ type Config struct {
 
 	// Smoothing, in (0, 1], weighs a new limit against the old one:
 	// limit = (1 − Smoothing) × old + Smoothing × new. Default 0.2 for
-	// gradient2, 1 for vegas; aimd ignores it.
+	// gradient2, 1 for vegas; aimd ignores it. Gradient2 smooths a rise,
+	// and a fall after a drop, but lowers the limit for a rise in latency
+	// at once.
 	Smoothing float64 `json:"smoothing,omitempty"`
 	// Tolerance, at least 1, is how much above the baseline the latency
 	// may go before gradient2 lowers the limit. Default 1.5.
