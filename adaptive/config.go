@@ -88,7 +88,13 @@ type Config struct {
 	QueueTarget time.Duration `json:"queue_target,omitempty"`
 	// QueueInterval is how long a call may wait while the queue has been
 	// empty within the last QueueInterval. Default 100ms; at least
-	// QueueTarget.
+	// QueueTarget. A call whose context has a deadline waits less: never
+	// past the point where the limiter's latency estimate no longer fits
+	// before the deadline, so a caller whose timeout is QueueInterval is
+	// not admitted too late to finish. (Measured in the simulator, with a
+	// 100-ms client timeout: 50ms changed no figure by more than noise;
+	// 20ms made calls give up in the queue after an outage, and recovery
+	// took up to 20 s.)
 	QueueInterval time.Duration `json:"queue_interval,omitempty"`
 	// FIFO keeps the queue first in, first out under overload. By
 	// default it turns last in, first out while the queue has not been
