@@ -89,11 +89,15 @@ func (s *settings) vegas(st *state, w sample) float64 {
 	return (1-s.smoothing)*l + s.smoothing*next
 }
 
-// gradient2 is Netflix's Gradient2Limit with two changes: a drop halves
-// the gradient (BackoffRatio), and the QueueSize headroom is added only
-// while the gradient is 1 (no queueing), so a mild sustained overload,
-// with the gradient a little below 1, cannot creep the limit upward
-// (concurrency-limits PR#134).
+// gradient2 is Netflix's Gradient2Limit with three changes: a drop halves
+// the gradient (BackoffRatio); the QueueSize headroom is added only while
+// the gradient is 1 (no queueing), so a mild sustained overload, with the
+// gradient a little below 1, cannot creep the limit upward
+// (concurrency-limits PR#134); and a gradient below 1 lowers the limit at
+// once, unsmoothed, by at most half a window. Smoothed, a latency step
+// lowers the limit by a tenth a window, and a limit with the headroom of
+// a healthy service takes more than a second to come down, admitting
+// calls that queue behind busy workers past their callers' deadlines.
 func (s *settings) gradient2(st *state, w sample) float64 {
 	l := st.limit
 	var next float64
@@ -107,10 +111,10 @@ func (s *settings) gradient2(st *state, w sample) float64 {
 		if g >= 1 && 2*w.peak < int64(l) && !w.saturated {
 			return l // not using the limit: no evidence to raise it
 		}
-		next = l * g
-		if g >= 1 {
-			next += s.queue
+		if g < 1 {
+			return l * g
 		}
+		next = l + s.queue
 	}
 	return (1-s.smoothing)*l + s.smoothing*next
 }

@@ -116,3 +116,18 @@ func TestNoPinningForBaseline(t *testing.T) {
 		})
 	}
 }
+
+// Gradient2 lowers its limit within a few windows of a latency step: a
+// limit that falls by a tenth a window, as Netflix's smoothing makes it,
+// takes more than a second to come down from its healthy headroom, and
+// meanwhile the calls it admits queue behind busy workers past their
+// callers' deadlines (the simulator's latency spike).
+func TestGradient2FallsFastOnLatencyStep(t *testing.T) {
+	tr := saturating.run(t, algorithms[0].c, phase{dur: 30 * sec}, phase{dur: 5 * sec, factor: 6}, phase{dur: 5 * sec})
+	healthy := tr.mean(20*sec, 30*sec)
+	after := tr.max(30*sec+300*time.Millisecond, 31*sec)
+	t.Logf("healthy %.1f, highest 0.3–1 s into a ×6 latency step %.1f", healthy, after)
+	if after > 0.6*healthy {
+		t.Errorf("limit 0.3 s after the step = %.1f, want ≤ 60%% of healthy %.1f", after, healthy)
+	}
+}

@@ -22,7 +22,7 @@
 //
 //   - Gradient2 (default): limit × min(1, 1.5 × baseline / latency), at
 //     most halving per window, plus a headroom of 4 while there is no
-//     queueing, smoothed by 0.2; limits 20..200.
+//     queueing; a rise is smoothed by 0.2, a fall is not; limits 20..200.
 //   - Vegas: keeps the estimated queue, limit × (1 − baseline / latency),
 //     between 3·log10(limit) and 6·log10(limit); limits 1..1000.
 //   - AIMD: one more per window while the limit is used, × 0.9 after a
@@ -45,6 +45,13 @@
 //   - Gradient2 adds its headroom only while the gradient is 1, so a mild
 //     sustained overload, with the gradient just under 1, cannot creep the
 //     limit upward (concurrency-limits PR#134); a drop halves the gradient.
+//   - Gradient2 lowers the limit at once when the latency rises, where
+//     Netflix's smooths the fall too: smoothed, a limit with a healthy
+//     service's headroom falls by a tenth a window and takes over a second
+//     to come down, admitting calls that wait behind busy workers past
+//     their callers' deadlines (TestGradient2FallsFastOnLatencyStep; in
+//     the simulator, a 50-ms latency spike went from 81–84 % of the
+//     degraded capacity served to 95–97 %).
 //
 // The price: a service that becomes slower for good while the limiter
 // binds keeps a lower limit until the load falls below it. MinLimit is the

@@ -112,6 +112,16 @@ type Config struct {
 	// hint, up to MaxOpenDuration.
 	IgnoreRetryAfter bool `json:"ignore_retry_after,omitempty"`
 
+	// MinOpenDuration lets a retry-after hint shorter than the open
+	// duration shorten it: the breaker then stays open for the hint, but
+	// at least MinOpenDuration. A destination that sheds load answers
+	// with a short hint (rampart's adaptive limiter hints at one call's
+	// latency), and a breaker that stayed open its full OpenDuration on
+	// it would refuse every call for seconds after the shedding stopped.
+	// 0 (the default) means a hint never shortens the open period. At
+	// most OpenDuration; cannot be combined with IgnoreRetryAfter.
+	MinOpenDuration time.Duration `json:"min_open_duration,omitempty"`
+
 	// HalfOpenMaxProbes is how many probe calls a half-open breaker lets
 	// run at once; others are rejected with [ErrTooManyProbes]. Default 1.
 	HalfOpenMaxProbes int `json:"half_open_max_probes,omitempty"`
@@ -230,6 +240,7 @@ type settings struct {
 	maxOpenDuration  int64
 	resetAfter       int64
 	retryAfter       bool
+	minOpenDuration  int64 // a shorter hint shortens the open period to at least this; 0 = never
 	maxProbes        int32
 	probeSuccesses   int
 	probeFailureRate float64
@@ -277,6 +288,7 @@ func (c *Config) settings() (settings, error) {
 		nonNegative("OpenDuration", c.OpenDuration),
 		nonNegative("MaxOpenDuration", c.MaxOpenDuration),
 		nonNegative("OpenDurationResetAfter", c.OpenDurationResetAfter),
+		nonNegative("MinOpenDuration", c.MinOpenDuration),
 		nonNegative("HalfOpenMaxProbes", c.HalfOpenMaxProbes),
 		nonNegative("HalfOpenSuccesses", c.HalfOpenSuccesses),
 		validRate("HalfOpenFailureRate", c.HalfOpenFailureRate),
@@ -365,6 +377,13 @@ func (c *Config) settings() (settings, error) {
 		s.maxOpenDuration = satMul(s.openDuration, 10)
 	} else if s.maxOpenDuration < s.openDuration {
 		return s, config.Errorf(pkg, "MaxOpenDuration", "must be at least OpenDuration (%v), got %v", time.Duration(s.openDuration), c.MaxOpenDuration)
+	}
+	s.minOpenDuration = int64(c.MinOpenDuration)
+	if s.minOpenDuration > s.openDuration {
+		return s, config.Errorf(pkg, "MinOpenDuration", "must be at most OpenDuration (%v), got %v", time.Duration(s.openDuration), c.MinOpenDuration)
+	}
+	if s.minOpenDuration != 0 && c.IgnoreRetryAfter {
+		return s, config.Errorf(pkg, "MinOpenDuration", "needs retry-after hints, but IgnoreRetryAfter is set")
 	}
 	s.resetAfter = int64(c.OpenDurationResetAfter)
 	if s.resetAfter == 0 {

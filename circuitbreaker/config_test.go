@@ -36,6 +36,10 @@ func TestNewRejectsInvalidConfigNamingTheField(t *testing.T) {
 		{"OpenDurationMultiplier", circuitbreaker.Config{OpenDurationMultiplier: math.Inf(1)}},
 		{"MaxOpenDuration", circuitbreaker.Config{OpenDuration: time.Minute, MaxOpenDuration: time.Second}},
 		{"OpenDurationResetAfter", circuitbreaker.Config{OpenDurationResetAfter: -1}},
+		{"MinOpenDuration", circuitbreaker.Config{MinOpenDuration: -1}},
+		{"MinOpenDuration", circuitbreaker.Config{MinOpenDuration: 6 * time.Second}},
+		{"MinOpenDuration", circuitbreaker.Config{OpenDuration: time.Second, MinOpenDuration: 2 * time.Second}},
+		{"MinOpenDuration", circuitbreaker.Config{MinOpenDuration: time.Second, IgnoreRetryAfter: true}},
 		{"HalfOpenMaxProbes", circuitbreaker.Config{HalfOpenMaxProbes: -1}},
 		{"HalfOpenSuccesses", circuitbreaker.Config{HalfOpenSuccesses: -1}},
 		{"HalfOpenFailureRate", circuitbreaker.Config{HalfOpenFailureRate: 2}},
@@ -65,13 +69,14 @@ func TestConfigJSONWritesDurationsAsStringsAndReadsThemBack(t *testing.T) {
 		FailureRateThreshold: 0.5,
 		WindowDuration:       time.Minute,
 		OpenDuration:         1500 * time.Millisecond,
+		MinOpenDuration:      250 * time.Millisecond,
 		TripFunc:             func(circuitbreaker.Counts) bool { return false },
 	}
 	b, err := json.Marshal(in)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"window_duration":"1m0s"`, `"open_duration":"1.5s"`, `"mode":"metrics_only"`, `"name":"inventory"`} {
+	for _, want := range []string{`"window_duration":"1m0s"`, `"open_duration":"1.5s"`, `"min_open_duration":"250ms"`, `"mode":"metrics_only"`, `"name":"inventory"`} {
 		if !strings.Contains(string(b), want) {
 			t.Errorf("JSON %s lacks %s", b, want)
 		}
@@ -80,7 +85,7 @@ func TestConfigJSONWritesDurationsAsStringsAndReadsThemBack(t *testing.T) {
 	if err := json.Unmarshal(b, &out); err != nil {
 		t.Fatal(err)
 	}
-	if out.WindowDuration != time.Minute || out.OpenDuration != 1500*time.Millisecond || out.Mode != circuitbreaker.ModeMetricsOnly || out.Name != "inventory" || out.FailureRateThreshold != 0.5 {
+	if out.WindowDuration != time.Minute || out.OpenDuration != 1500*time.Millisecond || out.MinOpenDuration != 250*time.Millisecond || out.Mode != circuitbreaker.ModeMetricsOnly || out.Name != "inventory" || out.FailureRateThreshold != 0.5 {
 		t.Errorf("round trip gave %+v", out)
 	}
 }

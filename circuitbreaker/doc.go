@@ -31,7 +31,10 @@
 // The open period is fixed, or grows with each consecutive opening up to a
 // cap and starts afresh after the breaker has stayed closed for a while. A
 // retry-after hint on the failure that trips the breaker (see
-// [rampart.RetryAfter]) lengthens it, up to the cap. The move to half-open
+// [rampart.RetryAfter]) lengthens it, up to the cap; with
+// Config.MinOpenDuration, a shorter hint shortens it, to no less than
+// MinOpenDuration, so a breaker tripped by a destination's short
+// load-shedding answers comes back when the destination says. The move to half-open
 // happens on the first call after the period. On the real clock a timer
 // (one per breaker, reused) marks the period's end, so rejecting a call
 // reads no clock; with a Config.Clock, or inside a testing/synctest bubble,

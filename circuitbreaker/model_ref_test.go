@@ -157,8 +157,12 @@ func (m *model) open(hint int64) {
 	if d < float64(m.maxOpen) {
 		od = int64(d)
 	}
-	if !m.c.IgnoreRetryAfter && hint > od {
+	switch {
+	case m.c.IgnoreRetryAfter || hint <= 0:
+	case hint > od:
 		od = min(hint, m.maxOpen)
+	case m.c.MinOpenDuration > 0:
+		od = max(hint, int64(m.c.MinOpenDuration))
 	}
 	m.enter(circuitbreaker.StateOpen)
 	m.until = m.now + od

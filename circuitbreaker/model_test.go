@@ -32,6 +32,7 @@ var modelConfigs = []circuitbreaker.Config{
 	{FailureRateThreshold: 0.5, WindowSize: 8, MinimumCalls: 4, OpenDuration: 40 * time.Millisecond, HalfOpenMaxProbes: 3, HalfOpenSuccesses: 2, CountSuccesses: true},
 	{FailureRateThreshold: 0.4, WindowDuration: 100 * time.Millisecond, WindowBuckets: 5, MinimumCalls: 3, OpenDuration: 30 * time.Millisecond, HalfOpenMaxProbes: 4, HalfOpenSuccesses: 3, HalfOpenFailureRate: 0.5},
 	{SlowCallThreshold: 15 * time.Millisecond, SlowCallRateThreshold: 0.5, WindowSize: 6, ConsecutiveFailures: 4, OpenDuration: 20 * time.Millisecond, HalfOpenMaxProbes: 2, HalfOpenMaxDuration: 60 * time.Millisecond},
+	{ConsecutiveFailures: 2, OpenDuration: 100 * time.Millisecond, MinOpenDuration: 20 * time.Millisecond, OpenDurationMultiplier: 1.5, MaxOpenDuration: 400 * time.Millisecond},
 	{FailureRateThreshold: 0.3, SlowCallThreshold: 10 * time.Millisecond, WindowDuration: 50 * time.Millisecond, WindowBuckets: 7, MinimumCalls: 5, OpenDuration: 25 * time.Millisecond, OpenDurationMultiplier: 1.5, IgnoreRetryAfter: true, HalfOpenMaxProbes: 2, HalfOpenSuccesses: 3, HalfOpenFailureRate: 0.34, HalfOpenMaxDuration: 40 * time.Millisecond},
 }
 

@@ -123,6 +123,36 @@ func TestRetryAfterHintLengthensTheOpenDurationUpToTheCap(t *testing.T) {
 	}
 }
 
+// With MinOpenDuration, a hint shorter than the open duration shortens
+// it, never below MinOpenDuration; a longer one still lengthens it, and a
+// failure without one opens for OpenDuration.
+func TestShortRetryAfterHintShortensTheOpenDurationWithMinOpenDuration(t *testing.T) {
+	cb, clock := newBreaker(t, circuitbreaker.Config{ConsecutiveFailures: 1, OpenDuration: 5 * time.Second, MinOpenDuration: 500 * time.Millisecond})
+	steps := []struct {
+		err  error
+		want time.Duration
+	}{
+		{rampart.WithRetryAfter(errBoom, time.Second), time.Second},
+		{rampart.WithRetryAfter(errBoom, 10*time.Millisecond), 500 * time.Millisecond},
+		{rampart.WithRetryAfter(errBoom, 7*time.Second), 7 * time.Second},
+		{errBoom, 5 * time.Second},
+		{rampart.WithRetryAfter(errBoom, 0), 5 * time.Second},
+	}
+	for i, st := range steps {
+		call(t, cb, st.err) // trips the closed breaker, or fails its probe
+		if got := cb.Snapshot().UntilHalfOpen; got != st.want {
+			t.Fatalf("step %d: open for %v, want %v", i, got, st.want)
+		}
+		var oe *circuitbreaker.OpenError
+		if err := cb.Do(context.Background(), func(context.Context) error { return nil }); !errors.As(err, &oe) || oe.RetryAfter() != st.want {
+			t.Fatalf("step %d: rejection %v, want an OpenError with RetryAfter %v", i, err, st.want)
+		}
+		clock.Advance(st.want)
+	}
+	call(t, cb, nil)
+	wantState(t, cb, circuitbreaker.StateClosed)
+}
+
 func TestIgnoreRetryAfter(t *testing.T) {
 	cb, _ := newBreaker(t, circuitbreaker.Config{ConsecutiveFailures: 1, OpenDuration: time.Second, IgnoreRetryAfter: true})
 	call(t, cb, rampart.WithRetryAfter(errBoom, 7*time.Second))

@@ -154,7 +154,9 @@ var testHookDue atomic.Pointer[func()]
 
 // openDurationLocked returns how long the current opening lasts:
 // OpenDuration grown by the multiplier for each consecutive opening, at
-// least the retry-after hint, at most MaxOpenDuration.
+// least the retry-after hint, at most MaxOpenDuration; with
+// MinOpenDuration, a shorter hint shortens it, to at least
+// MinOpenDuration.
 func (b *Breaker) openDurationLocked(hint int64) int64 {
 	s := &b.s
 	d := s.openDuration
@@ -171,8 +173,11 @@ func (b *Breaker) openDurationLocked(hint int64) int64 {
 			d = int64(f)
 		}
 	}
-	if hint > d {
+	switch {
+	case hint > d:
 		d = min(hint, s.maxOpenDuration)
+	case hint > 0 && s.minOpenDuration > 0:
+		d = max(hint, s.minOpenDuration)
 	}
 	return d
 }

@@ -66,6 +66,7 @@ type engine struct {
 	m           metrics
 
 	adm     *admission // the adaptive server's limiter, if any
+	dropped []*attempt // abandoned attempts done drops, whose permits it gives back last
 	classes *rand.Rand // draws request classes, if any
 	perCls  classCounts
 }
@@ -282,7 +283,10 @@ func (e *engine) enqueue(a *attempt) {
 }
 
 // done frees the worker that served a, answers a's client if it still
-// waits, and starts the next queued attempt.
+// waits, and starts the next queued attempt. The adaptive server's
+// permits are given back last, once the worker has its next attempt: a
+// call the limiter admits from its own queue then joins the back of the
+// server's queue, behind the attempts admitted before it.
 func (e *engine) done(a *attempt) {
 	e.busy--
 	var err error
@@ -292,16 +296,22 @@ func (e *engine) done(a *attempt) {
 	if !a.answered {
 		e.answer(a, err)
 	}
-	a.finishPermit(true, err)
+	dropped := e.dropped[:0]
 	for e.busy < e.sc.Workers && e.queue.len() > 0 {
 		e.m.trackQueue(e.now, e.queue.len())
 		next := e.queue.pop()
 		if e.sc.CancelAbandoned && next.answered {
-			next.finishPermit(false, nil)
+			dropped = append(dropped, next)
 			continue
 		}
 		e.serve(next)
 	}
+	a.finishPermit(true, err)
+	for i, d := range dropped {
+		d.finishPermit(false, nil)
+		dropped[i] = nil
+	}
+	e.dropped = dropped[:0]
 }
 
 // serve starts a on a worker, drawing its service time under the faults

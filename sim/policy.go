@@ -189,10 +189,14 @@ func (p *Policy) newAgent(env agentEnv) (agent, error) {
 //   - breaker: default plus a rampart circuit breaker with its defaults.
 //   - throttle: default plus client-side adaptive throttling (package
 //     throttle) with its defaults, per client.
-//   - recommended: default plus the throttle in front of the breaker,
-//     both with their defaults, the breaker counting the server's shed
-//     answers for nothing (BreakerIgnoresShed): the client default this
-//     package recommends (see docs/sim-sweep.md for how it compares).
+//   - recommended: default plus the throttle in front of the breaker, the
+//     throttle with its defaults, the breaker with its defaults but an
+//     open period of 1 s, and counting the server's shed answers for
+//     nothing (BreakerIgnoresShed): the client default this package
+//     recommends. The throttle sheds a sustained overload; the breaker
+//     only has to cut a storm short, and a short open period lets it
+//     probe again soon after a fault ends, or after real errors (an error
+//     spike) tripped it (see docs/sim-sweep.md for how it compares).
 func Policies() []Policy {
 	return []Policy{
 		{Name: "none"},
@@ -209,7 +213,7 @@ func Policies() []Policy {
 		{Name: "default", Retry: &retry.Config{}},
 		{Name: "breaker", Retry: &retry.Config{}, Breaker: &circuitbreaker.Config{}},
 		{Name: "throttle", Retry: &retry.Config{}, Throttle: &throttle.Config{}},
-		{Name: "recommended", Retry: &retry.Config{}, Breaker: &circuitbreaker.Config{}, BreakerIgnoresShed: true, Throttle: &throttle.Config{}},
+		{Name: "recommended", Retry: &retry.Config{}, Breaker: &circuitbreaker.Config{OpenDuration: time.Second}, BreakerIgnoresShed: true, Throttle: &throttle.Config{}},
 	}
 }
 
