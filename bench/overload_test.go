@@ -67,14 +67,19 @@ func TestThrottleRowsRefuseAFailingDestination(t *testing.T) {
 				}
 				failing := &counter{err: bench.ErrFail}
 				refused := 0
-				for i := range 400 {
+				// The healthy history fades over a few windows (the
+				// counts decay with time constant ThrottleWindow), so
+				// the refusals are judged from the fourth window on,
+				// when it has: judged from the second, a third of the
+				// calls were refused, and a threshold there flaked.
+				for i := range 600 {
 					wait(bench.ThrottleWindow / 100)
-					if err := in.Call(context.Background(), failing.fn); errors.Is(err, bench.ErrOverloaded) && i >= 200 {
+					if err := in.Call(context.Background(), failing.fn); errors.Is(err, bench.ErrOverloaded) && i >= 400 {
 						refused++
 					}
 				}
-				if refused < 50 {
-					t.Errorf("refused %d of 200 calls to a failing destination, want most", refused)
+				if refused < 100 {
+					t.Errorf("refused %d of the last 200 calls to a failing destination, want most", refused)
 				}
 			})
 		})
