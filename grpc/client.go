@@ -158,7 +158,7 @@ func NewClient(opts ...ClientOption) (*Client, error) {
 		return nil, ErrNoPolicy
 	}
 	if c.streams != nil {
-		if holdsHedge(c.streams.one) {
+		if c.streams.one.hedges {
 			return nil, errStreamHedge
 		}
 		c.streams.refuseHedge = true
@@ -172,62 +172,81 @@ func NewClient(opts ...ClientOption) (*Client, error) {
 
 // DialOptions returns the dial options that install the client's unary and
 // stream interceptors.
+//
+// When unary calls may be hedged (a policy holding a hedge.Policy, or
+// policies per method, which may), they also install a stats handler that
+// tells a hedged call when one of its attempts receives response headers,
+// so that it commits to that attempt at once (see [Client.UnaryInterceptor]).
+// Without it, a hedged call commits when an attempt returns. A stats
+// handler makes gRPC report every message of every call on the
+// connection, a cost a connection whose calls are not hedged need not pay.
 func (c *Client) DialOptions() []grpc.DialOption {
-	return []grpc.DialOption{
+	opts := []grpc.DialOption{
 		grpc.WithChainUnaryInterceptor(c.UnaryInterceptor),
 		grpc.WithChainStreamInterceptor(c.StreamInterceptor),
 	}
+	if c.unary != nil && (c.unary.one.p == nil || c.unary.one.hedges) {
+		opts = append(opts, grpc.WithStatsHandler(commitWatch{}))
+	}
+	return opts
 }
 
 // methodPolicies gives the policy of each method: one for all, or one per
 // method built on its first call and kept.
 type methodPolicies struct {
-	one         rampart.Policy // nil when per method
+	one         methodPolicy // zero when per method
 	newPolicy   func(method string) (rampart.Policy, error)
 	refuseHedge bool // for streams: a policy holding a hedge is an error
 	mu          sync.RWMutex
-	built       map[string]rampart.Policy
+	built       map[string]methodPolicy
+}
+
+// methodPolicy is a method's policy, and whether it holds a hedge.
+type methodPolicy struct {
+	p      rampart.Policy
+	hedges bool
 }
 
 func (s policySource) policies() *methodPolicies {
 	switch {
 	case s.one != nil:
-		return &methodPolicies{one: s.one}
+		return &methodPolicies{one: methodPolicy{p: s.one, hedges: holdsHedge(s.one)}}
 	case s.perMethod != nil:
-		return &methodPolicies{newPolicy: s.perMethod, built: make(map[string]rampart.Policy)}
+		return &methodPolicies{newPolicy: s.perMethod, built: make(map[string]methodPolicy)}
 	}
 	return nil
 }
 
 // get returns the policy of method.
-func (m *methodPolicies) get(method string) (rampart.Policy, error) {
-	if m.one != nil {
+func (m *methodPolicies) get(method string) (methodPolicy, error) {
+	if m.one.p != nil {
 		return m.one, nil
 	}
 	m.mu.RLock()
-	p, ok := m.built[method]
+	mp, ok := m.built[method]
 	m.mu.RUnlock()
 	if ok {
-		return p, nil
+		return mp, nil
 	}
 	// Built outside the lock: newPolicy is the user's code.
 	p, err := m.newPolicy(method)
 	if err != nil {
-		return nil, err
+		return methodPolicy{}, err
 	}
 	if p == nil {
-		return nil, rampart.ErrNilPolicy
+		return methodPolicy{}, rampart.ErrNilPolicy
 	}
-	if m.refuseHedge && holdsHedge(p) {
-		return nil, errStreamHedge
+	mp = methodPolicy{p: p, hedges: holdsHedge(p)}
+	if m.refuseHedge && mp.hedges {
+		return methodPolicy{}, errStreamHedge
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if q, ok := m.built[method]; ok {
 		return q, nil // another call built it first
 	}
-	m.built[method] = p
-	return p, nil
+	m.built[method] = mp
+	return mp, nil
 }
 
 // UnaryInterceptor is a [grpc.UnaryClientInterceptor] that runs each call
@@ -260,15 +279,16 @@ func (c *Client) UnaryInterceptor(ctx context.Context, method string, req, reply
 	if c.unary == nil {
 		return invoker(ctx, method, req, reply, cc, opts...)
 	}
-	p, err := c.unary.get(method)
+	mp, err := c.unary.get(method)
 	if err != nil {
 		return newError(codes.Internal, err)
 	}
-	u := &unaryCall{Context: ctx, c: c, method: method, req: req, reply: reply, cc: cc, invoker: invoker, opts: opts}
+	u := &unaryCall{Context: ctx, c: c, method: method, req: req, reply: reply, cc: cc, invoker: invoker, opts: opts,
+		hedges: mp.hedges}
 	// The call's state travels in the context the policies pass to each
 	// attempt, so that the attempt function is a plain function and not a
 	// closure: one allocation per call rather than two.
-	if err := rampart.Do(u, p, runUnaryAttempt); err != nil {
+	if err := rampart.Do(u, mp.p, runUnaryAttempt); err != nil {
 		return finishErr(ctx, err)
 	}
 	o := u.answer.Load()
@@ -301,6 +321,8 @@ type unaryCall struct {
 	md              [2]metadata.MD          // the first attempt's headers and trailers
 	optBuf          [4]grpc.CallOption      // the first attempt's call options
 	pushbackUntil   atomic.Int64            // hedges wait until then, on the client's clock (UnixNano)
+	hedges          bool                    // the policy holds a hedge: attempts may run side by side
+	h               hedges                  // when hedges: which attempt committed
 }
 
 type unaryKey struct{}
@@ -377,8 +399,18 @@ func (u *unaryCall) attempt(actx context.Context) error {
 		}
 		octx = metadata.AppendToOutgoingContext(actx, PreviousAttemptsKey, strconv.Itoa(int(n-1)))
 	}
+	var ha *hedgeAttempt
+	if u.hedges {
+		var err error
+		if ha, octx, err = u.h.start(octx, n); err != nil {
+			return err
+		}
+	}
 	opts = append(append(opts, u.opts...), grpc.Header(&md[0]), grpc.Trailer(&md[1]))
 	err := u.invoker(octx, u.method, u.req, o.dst, u.cc, opts...)
+	if ha != nil && ha.done(actx) {
+		return errLostToCommit
+	}
 	if err == nil {
 		u.answer.Store(o)
 		return nil

@@ -63,13 +63,13 @@ func (c *Client) StreamInterceptor(ctx context.Context, desc *grpc.StreamDesc, c
 	if c.streams == nil {
 		return streamer(ctx, desc, cc, method, opts...)
 	}
-	p, err := c.streams.get(method)
+	mp, err := c.streams.get(method)
 	if err != nil {
 		return nil, newError(codes.Internal, err)
 	}
 	s := &policyStream{c: c, ctx: ctx, desc: desc, cc: cc, method: method, streamer: streamer, opts: opts,
 		changed: make(chan struct{}), opened: make(chan struct{}), over: make(chan struct{})}
-	go s.run(p)
+	go s.run(mp.p)
 	select {
 	case <-s.opened:
 		return s, nil
