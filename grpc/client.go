@@ -3,7 +3,6 @@ package rampartgrpc
 import (
 	"context"
 	"errors"
-	"math"
 	"reflect"
 	"strconv"
 	"sync"
@@ -157,12 +156,6 @@ func NewClient(opts ...ClientOption) (*Client, error) {
 	if c.o.unary.conflict || c.o.stream.conflict || c.unary == nil && c.streams == nil {
 		return nil, ErrNoPolicy
 	}
-	if c.streams != nil {
-		if c.streams.one.hedges {
-			return nil, errStreamHedge
-		}
-		c.streams.refuseHedge = true
-	}
 	if c.o.streamBuffer <= 0 {
 		c.o.streamBuffer = DefaultStreamBuffer
 	}
@@ -194,11 +187,10 @@ func (c *Client) DialOptions() []grpc.DialOption {
 // methodPolicies gives the policy of each method: one for all, or one per
 // method built on its first call and kept.
 type methodPolicies struct {
-	one         methodPolicy // zero when per method
-	newPolicy   func(method string) (rampart.Policy, error)
-	refuseHedge bool // for streams: a policy holding a hedge is an error
-	mu          sync.RWMutex
-	built       map[string]methodPolicy
+	one       methodPolicy // zero when per method
+	newPolicy func(method string) (rampart.Policy, error)
+	mu        sync.RWMutex
+	built     map[string]methodPolicy
 }
 
 // methodPolicy is a method's policy, and whether it holds a hedge.
@@ -237,9 +229,6 @@ func (m *methodPolicies) get(method string) (methodPolicy, error) {
 		return methodPolicy{}, rampart.ErrNilPolicy
 	}
 	mp = methodPolicy{p: p, hedges: holdsHedge(p)}
-	if m.refuseHedge && mp.hedges {
-		return methodPolicy{}, errStreamHedge
-	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if q, ok := m.built[method]; ok {
@@ -320,7 +309,7 @@ type unaryCall struct {
 	first           outcome                 // the first attempt's
 	md              [2]metadata.MD          // the first attempt's headers and trailers
 	optBuf          [4]grpc.CallOption      // the first attempt's call options
-	pushbackUntil   atomic.Int64            // hedges wait until then, on the client's clock (UnixNano)
+	pushback        pushbackGate            // hedges wait for the latest pushback
 	hedges          bool                    // the policy holds a hedge: attempts may run side by side
 	h               hedges                  // when hedges: which attempt committed
 }
@@ -393,7 +382,7 @@ func (u *unaryCall) attempt(actx context.Context) error {
 				return rampart.Permanent(errHedgeReply)
 			}
 			o.dst = dst
-			if err := u.waitPushback(actx); err != nil {
+			if err := u.pushback.wait(actx, u.c.o.clock); err != nil {
 				return err
 			}
 		}
@@ -417,9 +406,7 @@ func (u *unaryCall) attempt(actx context.Context) error {
 	}
 	ans, jerr := judge(u.c, u.Context, actx, err, md[0] != nil, md[1])
 	if jerr != nil {
-		if d, ok := rampart.RetryAfter(jerr); ok && d > 0 {
-			u.setPushback(d)
-		}
+		u.pushback.failed(jerr, u.c.o.clock)
 		return jerr
 	}
 	if actx.Err() != nil {
@@ -430,36 +417,6 @@ func (u *unaryCall) attempt(actx context.Context) error {
 	o.err = ans
 	u.answer.Store(o)
 	return nil
-}
-
-// setPushback makes the hedges that start from now on wait d (gRFC A6: the
-// next hedged request is sent after the pushback delay).
-func (u *unaryCall) setPushback(d time.Duration) {
-	until := rampart.Now(u.c.o.clock).Add(d).UnixNano()
-	if d >= time.Duration(math.MaxInt64)/2 {
-		until = math.MaxInt64
-	}
-	for {
-		old := u.pushbackUntil.Load()
-		if old >= until || u.pushbackUntil.CompareAndSwap(old, until) {
-			return
-		}
-	}
-}
-
-// waitPushback waits, before a hedge is sent, until the latest pushback
-// has passed; it returns the context's error if the hedge is cancelled
-// meanwhile.
-func (u *unaryCall) waitPushback(ctx context.Context) error {
-	until := u.pushbackUntil.Load()
-	if until == 0 {
-		return nil
-	}
-	d := time.Duration(until - rampart.Now(u.c.o.clock).UnixNano())
-	if d <= 0 {
-		return nil
-	}
-	return rampart.Sleep(ctx, u.c.o.clock, d)
 }
 
 // newReply returns a new value of reply's type, a pointer.

@@ -3,9 +3,14 @@ package rampartgrpc
 import (
 	"context"
 	"errors"
+	"math"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"google.golang.org/grpc/stats"
+
+	"github.com/rampart-go/rampart"
 )
 
 // commitWatch is the stats handler of [Client.DialOptions]: it tells a
@@ -32,45 +37,41 @@ func (commitWatch) HandleRPC(ctx context.Context, s stats.RPCStats) {
 	}
 }
 
-// hedges is the state a unary call that may be hedged keeps to commit to
-// the first attempt that receives response headers.
+// hedges is the state a call that may run attempts side by side keeps to
+// commit to the first attempt that receives response headers.
+//
+// An attempt that loses to the committed one, or starts after it, does not
+// return until its own context ends: a hedging policy cancels it once it
+// has the call's outcome, which the committed attempt gives (a success, an
+// answer, or a failure that is final because the call was committed).
+// Returning earlier would give the policy an outcome that is not the
+// call's. So a hedge.Config.NonFatal of one's own must treat
+// [rampart.Permanent] failures as fatal, as [NonFatal] does.
 type hedges struct {
 	mu        sync.Mutex
 	committed int32 // the committed attempt's number, 0 before
 	live      []*hedgeAttempt
-	over      chan struct{} // closed when the committed attempt returns; made on demand
 }
 
-// hedgeAttempt is one attempt of a call that may be hedged.
+// hedgeAttempt is one attempt of such a call.
 type hedgeAttempt struct {
 	h        *hedges
 	n        int32
 	cancel   context.CancelFunc
-	returned bool          // under h.mu
-	lostTo   chan struct{} // under h.mu: set when another attempt committed; closed when it returns
+	returned bool // under h.mu
+	lost     bool // under h.mu: another attempt committed while this one ran
 }
 
 var errLostToCommit = errors.New("rampartgrpc: another attempt of the call received response headers first")
 
-func (h *hedges) overLocked() chan struct{} {
-	if h.over == nil {
-		h.over = make(chan struct{})
-	}
-	return h.over
-}
-
 // start registers attempt n, returning the context to send it under; if
-// another attempt has committed, it sends nothing: it waits for that
-// attempt to return (the call is then decided) and returns errLostToCommit.
+// another attempt has committed, it sends nothing, waits for ctx to end and
+// returns errLostToCommit.
 func (h *hedges) start(ctx context.Context, n int32) (*hedgeAttempt, context.Context, error) {
 	h.mu.Lock()
 	if h.committed != 0 {
-		over := h.overLocked()
 		h.mu.Unlock()
-		select {
-		case <-over:
-		case <-ctx.Done():
-		}
+		<-ctx.Done()
 		return nil, nil, errLostToCommit
 	}
 	a := &hedgeAttempt{h: h, n: n}
@@ -81,20 +82,21 @@ func (h *hedges) start(ctx context.Context, n int32) (*hedgeAttempt, context.Con
 }
 
 // commit commits the call to a, whose response headers arrived, and
-// cancels the other attempts.
-func (a *hedgeAttempt) commit() {
+// cancels the other attempts. It reports whether a is the committed
+// attempt.
+func (a *hedgeAttempt) commit() bool {
 	h := a.h
 	h.mu.Lock()
 	if h.committed != 0 || a.returned {
+		ok := h.committed == a.n
 		h.mu.Unlock()
-		return
+		return ok
 	}
 	h.committed = a.n
-	over := h.overLocked()
 	var losers []context.CancelFunc
 	for _, o := range h.live {
 		if o != a && !o.returned {
-			o.lostTo = over
+			o.lost = true
 			losers = append(losers, o.cancel)
 		}
 	}
@@ -102,31 +104,65 @@ func (a *hedgeAttempt) commit() {
 	for _, cancel := range losers {
 		cancel()
 	}
+	return true
 }
 
-// done records that a's call of the invoker returned. lost is true
-// when another attempt had committed: a's outcome is then not the call's,
-// and done has waited for the committed attempt to return.
+// done records that a's call returned. lost is true when another attempt
+// had committed: a's outcome is then not the call's, and done has waited
+// for ctx, a's context in the policy, to end.
 func (a *hedgeAttempt) done(ctx context.Context) (lost bool) {
 	h := a.h
 	h.mu.Lock()
 	a.returned = true
-	wait := a.lostTo
+	lost = a.lost
 	if h.committed == a.n {
-		// The commit lasts while its attempt runs: the losers wait for it,
-		// and a retry of the call (after a failure that is not final)
-		// starts afresh.
-		close(h.overLocked())
-		h.committed, h.over, h.live = 0, nil, nil
+		// The commit lasts while its attempt runs: a retry of the call
+		// (after a failure that is not final) starts afresh.
+		h.committed, h.live = 0, nil
 	}
 	h.mu.Unlock()
 	a.cancel()
-	if wait == nil {
-		return false
+	if lost {
+		<-ctx.Done()
 	}
-	select {
-	case <-wait:
-	case <-ctx.Done():
+	return lost
+}
+
+// pushbackGate holds back the hedges of a call while a server's pushback
+// runs (gRFC A6: the next hedged request is sent after the pushback
+// delay).
+type pushbackGate struct {
+	until atomic.Int64 // on the client's clock, in UnixNano; 0 for none
+}
+
+// failed records the pushback that err, an attempt's failure, carries.
+func (g *pushbackGate) failed(err error, clock rampart.Clock) {
+	d, ok := rampart.RetryAfter(err)
+	if !ok || d <= 0 {
+		return
 	}
-	return true
+	until := int64(math.MaxInt64)
+	if d < time.Duration(math.MaxInt64)/2 {
+		until = rampart.Now(clock).Add(d).UnixNano()
+	}
+	for {
+		old := g.until.Load()
+		if old >= until || g.until.CompareAndSwap(old, until) {
+			return
+		}
+	}
+}
+
+// wait waits until the latest pushback has passed; it returns the
+// context's error if the hedge is cancelled meanwhile.
+func (g *pushbackGate) wait(ctx context.Context, clock rampart.Clock) error {
+	until := g.until.Load()
+	if until == 0 {
+		return nil
+	}
+	d := time.Duration(until - rampart.Now(clock).UnixNano())
+	if d <= 0 {
+		return nil
+	}
+	return rampart.Sleep(ctx, clock, d)
 }

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/hedge"
@@ -22,43 +23,44 @@ import (
 // [WithStreamMethodPolicies]; without one, streams pass through).
 //
 // To the policy, a stream is one call whose attempts are streams: an
-// attempt starts when the stream is opened (or reopened for a retry) and
-// ends with the stream's final status, as the caller's RecvMsg receives it
-// (io.EOF is a success), or when the attempt's context ends. So a circuit
-// breaker records each stream's outcome when it ends, a limiter or a
-// bulkhead holds its permit for the stream's whole life, a throttle or a
-// rate limiter admits streams, and a per-attempt timeout bounds a stream's
-// life. A policy that rejects the stream sends nothing: the interceptor
-// returns an [*Error], UNAVAILABLE, prefixed "rampart: ". The policy runs
-// in a goroutine of the stream's, which ends once the stream has ended (the
-// caller received its final status from RecvMsg, or cancelled its context:
-// the rule grpc-go sets for its own streams).
+// attempt starts when a stream is opened, and ends with the stream's final
+// status, as the caller's RecvMsg receives it (io.EOF is a success), or
+// when the attempt's context ends. So a circuit breaker records each
+// stream's outcome when it ends, a limiter or a bulkhead holds its permit
+// for the stream's whole life, a throttle or a rate limiter admits
+// streams, and a per-attempt timeout bounds a stream's life. A policy that
+// rejects the stream sends nothing: the interceptor returns an [*Error],
+// UNAVAILABLE, prefixed "rampart: ". The policy runs in a goroutine of the
+// stream's, which ends once the stream has ended (the caller received its
+// final status from RecvMsg, or cancelled its context: the rule grpc-go
+// sets for its own streams).
 //
-// A retry in the policy retries a stream until it is committed, as gRFC A6
-// describes:
+// Retries and hedges follow gRFC A6's commit rule:
 //
-//   - a stream is committed when it receives its first response message,
-//     when the server sent response headers before failing, or when its
-//     sent messages outgrow the replay buffer ([WithStreamBuffer], 256 KiB
-//     by default); after that its failure is final;
-//   - before that, each sent message is encoded once ([grpc.PreparedMsg])
-//     and kept, and a new attempt replays the kept messages byte for byte
-//     (followed by CloseSend if the caller had closed), with
-//     [PreviousAttemptsKey] set;
-//   - a failure is judged by the rules of [Client.UnaryInterceptor]:
-//     retryable codes only, pushback honoured, the caller's cancellation
-//     and deadline never retried nor counted;
-//   - while the stream is not committed, a SendMsg that finds the attempt
-//     over, or no attempt open (the policy is waiting to retry), keeps the
-//     message for the next attempt and returns nil; RecvMsg then waits for
-//     the policy's decision and reports the outcome.
+//   - a stream commits to the first attempt that receives response
+//     headers (which come before its first message), to an attempt that
+//     ends without them but with an answer (OK, or a code that is not a
+//     failure), or to the oldest open attempt when the sent messages
+//     outgrow the replay buffer ([WithStreamBuffer], 256 KiB by default);
+//     the other attempts are then cancelled, and no new one starts;
+//   - until then, each sent message is encoded once ([grpc.PreparedMsg]),
+//     kept, and sent to every open attempt; a new attempt (a retry, or a
+//     hedge) replays the kept messages byte for byte, followed by
+//     CloseSend if the caller had closed, with [PreviousAttemptsKey] set;
+//   - an attempt's failure before the commit goes to the policy, by the
+//     rules of [Client.UnaryInterceptor]: retryable codes only, pushback
+//     honoured (by retries and by the hedges that follow it), the caller's
+//     cancellation and deadline never retried nor counted; after the
+//     commit, a failure is final;
+//   - RecvMsg and Header wait for the commit; SendMsg keeps the message
+//     even while no attempt is open (the policy is waiting to retry).
+//
+// A hedge.Policy in the stream's policy hedges it: hedgingDelay,
+// maxAttempts and nonFatalStatusCodes apply as to a unary call, and the
+// winner is the attempt the stream commits to.
 //
 // Only messages that are proto messages are kept; sending any other commits
-// the stream. Streams are not hedged: a stream policy holding a
-// hedge.Policy is refused (by [NewClient], or with status INTERNAL for a
-// method's policy). A6's stream hedging would pick as winner the first
-// attempt to receive headers or a message, while package hedge picks the
-// first attempt to return, which for a stream is its end.
+// the stream.
 func (c *Client) StreamInterceptor(ctx context.Context, desc *grpc.StreamDesc, cc *grpc.ClientConn, method string, streamer grpc.Streamer, opts ...grpc.CallOption) (grpc.ClientStream, error) {
 	if c.streams == nil {
 		return streamer(ctx, desc, cc, method, opts...)
@@ -90,11 +92,7 @@ func (c *Client) StreamInterceptor(ctx context.Context, desc *grpc.StreamDesc, c
 	}
 }
 
-var (
-	errNoStream     = errors.New("rampartgrpc: the stream policy ended the call without opening a stream")
-	errStreamHedge  = errors.New("rampartgrpc: streams are not hedged: a stream policy holds a hedge.Policy")
-	errStreamCommit = errors.New("rampartgrpc: the stream is committed: no new attempt")
-)
+var errNoStream = errors.New("rampartgrpc: the stream policy ended the call without opening a stream")
 
 // holdsHedge reports whether p is, or is a pipeline holding, a hedging
 // policy.
@@ -112,8 +110,8 @@ func holdsHedge(p rampart.Policy) bool {
 	return false
 }
 
-// policyStream is a client stream run under a policy, whose attempts it
-// may reopen until it commits.
+// policyStream is a client stream run under a policy, whose attempts may
+// be retried or hedged until it commits.
 type policyStream struct {
 	c        *Client
 	ctx      context.Context // the caller's
@@ -123,22 +121,25 @@ type policyStream struct {
 	streamer grpc.Streamer
 	opts     []grpc.CallOption
 
-	committedTo atomic.Pointer[streamAttempt] // set under mu; the attempt the stream is committed to
+	committedTo atomic.Pointer[streamAttempt] // set under mu; never changes once set
+	h           hedges                        // cancels the other attempts on commit
+	pushback    pushbackGate
 
 	mu       sync.Mutex // held by SendMsg and CloseSend, and by a replay
 	attempts int
-	cur      *streamAttempt // the latest attempt opened, nil before the first
-	changed  chan struct{}  // closed (and replaced) when cur or done changes
+	live     []*streamAttempt // open attempts, before the commit
+	latest   *streamAttempt   // the latest opened
+	changed  chan struct{}    // closed (and replaced) when live, the commit or done change
 	buf      []*grpc.PreparedMsg
 	bufBytes int
-	closed   bool // the caller called CloseSend
-	enc      grpc.ClientStream
+	closed   bool              // the caller called CloseSend
+	enc      grpc.ClientStream // encodes kept messages: the first attempt
 	done     bool
 
 	opened   chan struct{} // closed when the first attempt opens
 	over     chan struct{} // closed when the policy has returned; then:
 	final    error         // what the caller gets, nil to get the last attempt's own error
-	last     error         // the last attempt's error, as RecvMsg received it
+	last     error         // the error of the last attempt that answered
 	panicked bool
 	panicVal any
 }
@@ -146,11 +147,10 @@ type policyStream struct {
 // streamAttempt is one attempt of a stream.
 type streamAttempt struct {
 	cs    grpc.ClientStream
+	ha    *hedgeAttempt
 	end   chan struct{} // closed by finish
 	ended bool          // under policyStream.mu
 	err   error         // set by finish
-	hdr   bool
-	trl   metadata.MD
 }
 
 // run runs the stream under p, on the stream's goroutine.
@@ -180,108 +180,163 @@ func (s *policyStream) rethrow() {
 	}
 }
 
-// signalLocked wakes those waiting for the current attempt to change.
+// signalLocked wakes those waiting for the attempts to change.
 func (s *policyStream) signalLocked() {
 	close(s.changed)
 	s.changed = make(chan struct{})
 }
 
 // attempt is the function the policy runs: it opens an attempt, replays
-// what was sent, and returns the attempt's outcome when it ends.
+// what was sent, waits for its headers to commit to it, and returns its
+// outcome when it ends.
 func (s *policyStream) attempt(actx context.Context) error {
-	if rampart.AttemptFrom(actx).Hedge {
-		return rampart.Permanent(errStreamHedge)
-	}
 	s.mu.Lock()
-	if s.committedTo.Load() != nil {
-		s.mu.Unlock()
-		return rampart.Permanent(errStreamCommit)
-	}
 	s.attempts++
 	n := s.attempts
 	s.mu.Unlock()
-	octx := actx
+	if rampart.AttemptFrom(actx).Hedge {
+		if err := s.pushback.wait(actx, s.c.o.clock); err != nil {
+			return err
+		}
+	}
+	ha, octx, err := s.h.start(actx, int32(n))
+	if err != nil {
+		return err // committed to another attempt: nothing sent
+	}
 	if n > 1 {
-		octx = metadata.AppendToOutgoingContext(actx, PreviousAttemptsKey, strconv.Itoa(n-1))
+		octx = metadata.AppendToOutgoingContext(octx, PreviousAttemptsKey, strconv.Itoa(n-1))
 	}
 	cs, err := s.streamer(octx, s.desc, s.cc, s.method, s.opts...)
 	if err != nil {
-		ans, ferr := judge(s.c, s.ctx, actx, err, false, nil)
-		if ferr == nil {
-			s.setLast(ans)
+		if ha.done(actx) {
+			return errLostToCommit
 		}
-		return ferr
+		return s.judged(actx, nil, err, false, nil)
 	}
-	a := &streamAttempt{cs: cs, end: make(chan struct{})}
-	s.mu.Lock()
-	for _, m := range s.buf {
-		if cs.SendMsg(m) != nil {
-			break // the attempt failed: RecvMsg sees why
+	a := &streamAttempt{cs: cs, ha: ha, end: make(chan struct{})}
+	s.open(a)
+	if md, _ := cs.Header(); s.committedTo.Load() == a || md != nil && s.commit(a) {
+		// Committed: the attempt lasts until the caller receives its
+		// final status, or its context ends.
+		select {
+		case <-a.end:
+		case <-actx.Done():
+			s.finish(a, finishErr(actx, actx.Err()))
 		}
+		ha.done(actx)
+		if a.err == io.EOF {
+			return nil
+		}
+		return s.judged(actx, nil, a.err, true, cs.Trailer())
 	}
-	if s.closed {
-		cs.CloseSend()
+	// Ended without headers, or cancelled as another attempt committed:
+	// the status is at hand (nothing is left to decode).
+	err = cs.RecvMsg(new(emptypb.Empty))
+	s.finish(a, err)
+	ferr := s.judged(actx, a, err, false, cs.Trailer()) // an answer commits to a
+	if ha.done(actx) {
+		return errLostToCommit
 	}
-	if s.enc == nil {
-		s.enc = cs
-	}
-	s.cur = a
-	s.signalLocked()
-	select {
-	case <-s.opened:
-	default:
-		close(s.opened)
-	}
-	s.mu.Unlock()
-	select {
-	case <-a.end:
-	case <-actx.Done():
-		// The policy or the caller ended the attempt, which cancels the
-		// stream: the caller's RecvMsg sees it too.
-		hdr, _ := cs.Header()
-		s.finish(a, errFromContext(actx), hdr != nil, cs.Trailer())
-	}
-	committed := s.committedTo.Load() != nil
-	s.setLast(a.err)
-	if a.err == io.EOF {
-		return nil
-	}
-	_, ferr := judge(s.c, s.ctx, actx, a.err, committed || a.hdr, a.trl)
 	return ferr
 }
 
-func errFromContext(ctx context.Context) error {
-	return finishErr(ctx, ctx.Err())
+// judged turns an attempt's end into the policies' view. a, when not nil,
+// is an attempt that ended before any commit: if it answered, the stream
+// commits to it, so that the caller's RecvMsg receives its answer.
+func (s *policyStream) judged(actx context.Context, a *streamAttempt, err error, committed bool, trl metadata.MD) error {
+	var ans, ferr error
+	if err != io.EOF {
+		ans, ferr = judge(s.c, s.ctx, actx, err, committed, trl)
+	}
+	if ferr != nil {
+		s.pushback.failed(ferr, s.c.o.clock)
+		return ferr
+	}
+	if !committed && actx.Err() != nil {
+		// A policy ended the attempt (a hedge that lost, a per-attempt
+		// timeout): its status is no answer to the call.
+		return &attemptError{err: err}
+	}
+	if a != nil && !s.commit(a) {
+		return errLostToCommit
+	}
+	if a == nil && !committed {
+		s.mu.Lock()
+		s.last = ans // an answer to opening the stream
+		s.mu.Unlock()
+	}
+	return nil
 }
 
-func (s *policyStream) setLast(err error) {
+// open makes a an open attempt: it replays the kept messages to it.
+func (s *policyStream) open(a *streamAttempt) {
 	s.mu.Lock()
-	s.last = err
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	for _, m := range s.buf {
+		if a.cs.SendMsg(m) != nil {
+			break // the attempt failed: its status tells why
+		}
+	}
+	if s.closed {
+		a.cs.CloseSend()
+	}
+	if s.enc == nil {
+		s.enc = a.cs
+		close(s.opened)
+	}
+	s.live = append(s.live, a)
+	s.latest = a
+	s.signalLocked()
+}
+
+// commit commits the stream to a, if no other attempt was, and reports
+// whether it is committed to a.
+func (s *policyStream) commit(a *streamAttempt) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.commitLocked(a)
+}
+
+func (s *policyStream) commitLocked(a *streamAttempt) bool {
+	if c := s.committedTo.Load(); c != nil {
+		return c == a
+	}
+	if !a.ha.commit() {
+		return false
+	}
+	s.buf, s.bufBytes, s.live = nil, 0, nil
+	s.committedTo.Store(a)
+	s.signalLocked()
+	return true
 }
 
 // finish records the end of attempt a, once.
-func (s *policyStream) finish(a *streamAttempt, err error, hdr bool, trl metadata.MD) {
+func (s *policyStream) finish(a *streamAttempt, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if a.ended {
 		return
 	}
-	a.ended, a.err, a.hdr, a.trl = true, err, hdr, trl
+	a.ended, a.err = true, err
 	close(a.end)
+	for i, l := range s.live {
+		if l == a {
+			s.live = append(s.live[:i:i], s.live[i+1:]...)
+			break
+		}
+	}
 	s.signalLocked()
 }
 
-// live returns the attempt to use, waiting while the policy decides; ok is
-// false once the policy has returned.
-func (s *policyStream) live() (a *streamAttempt, ok bool) {
+// committed returns the attempt the stream committed to, waiting for the
+// commit; ok is false when the policy returned without one.
+func (s *policyStream) committed() (a *streamAttempt, ok bool) {
 	for {
-		s.mu.Lock()
-		if a := s.cur; a != nil && !a.ended {
-			s.mu.Unlock()
+		if a := s.committedTo.Load(); a != nil {
 			return a, true
 		}
-		if s.done {
+		s.mu.Lock()
+		if s.committedTo.Load() == nil && s.done {
 			s.mu.Unlock()
 			return nil, false
 		}
@@ -291,7 +346,8 @@ func (s *policyStream) live() (a *streamAttempt, ok bool) {
 	}
 }
 
-// result is what RecvMsg returns once the policy has returned.
+// result is what the caller gets once the policy has returned without a
+// commit.
 func (s *policyStream) result() error {
 	<-s.over
 	s.rethrow()
@@ -304,15 +360,7 @@ func (s *policyStream) result() error {
 	return io.EOF
 }
 
-// commitLocked commits the stream to a.
-func (s *policyStream) commitLocked(a *streamAttempt) {
-	if s.committedTo.Load() == nil {
-		s.buf, s.bufBytes = nil, 0
-		s.committedTo.Store(a)
-	}
-}
-
-// SendMsg sends m, keeping it for a replay while the stream is not
+// SendMsg sends m, keeping it for new attempts while the stream is not
 // committed.
 func (s *policyStream) SendMsg(m any) error {
 	if a := s.committedTo.Load(); a != nil {
@@ -328,42 +376,49 @@ func (s *policyStream) SendMsg(m any) error {
 			s.mu.Unlock()
 			return io.EOF // RecvMsg reports the outcome
 		}
-		a := s.cur
-		live := a != nil && !a.ended
 		pm, isProto := m.(proto.Message)
 		size := 0
 		if isProto {
 			size = proto.Size(pm)
 		}
 		if isProto && s.bufBytes+size <= s.c.o.streamBuffer {
-			prep := new(grpc.PreparedMsg)
-			if err := prep.Encode(s.enc, m); err != nil {
-				s.mu.Unlock()
-				return err
-			}
-			s.buf = append(s.buf, prep)
-			s.bufBytes += size
-			var err error
-			if live {
-				err = a.cs.SendMsg(prep)
-			}
+			err := s.keepLocked(m, size)
 			s.mu.Unlock()
-			if err == io.EOF {
-				err = nil // kept: RecvMsg reports the attempt's end, and the policy may replay it
-			}
 			return err
 		}
-		if live {
-			s.commitLocked(a)
-			s.mu.Unlock()
-			return a.cs.SendMsg(m)
+		// Too large to keep: commit to the oldest open attempt.
+		for len(s.live) > 0 {
+			if a := s.live[0]; s.commitLocked(a) {
+				s.mu.Unlock()
+				return a.cs.SendMsg(m)
+			}
 		}
-		// Too large to keep, and no attempt open: wait for the next.
-		ch := s.changed
-		s.mu.Unlock()
-		<-ch
-		s.mu.Lock()
+		if s.committedTo.Load() == nil {
+			// No attempt open: wait for the next.
+			ch := s.changed
+			s.mu.Unlock()
+			<-ch
+			s.mu.Lock()
+		}
 	}
+}
+
+// keepLocked keeps m, of encoded size size, and sends it to every open
+// attempt.
+func (s *policyStream) keepLocked(m any, size int) error {
+	prep := new(grpc.PreparedMsg)
+	if err := prep.Encode(s.enc, m); err != nil {
+		return err
+	}
+	s.buf = append(s.buf, prep)
+	s.bufBytes += size
+	for _, a := range s.live {
+		// io.EOF: the attempt is over, and its status will tell why.
+		if err := a.cs.SendMsg(prep); err != nil && err != io.EOF && len(s.live) == 1 {
+			return err
+		}
+	}
+	return nil
 }
 
 // CloseSend closes the sending side, on every later attempt too.
@@ -374,76 +429,62 @@ func (s *policyStream) CloseSend() error {
 	if a := s.committedTo.Load(); a != nil {
 		return a.cs.CloseSend()
 	}
-	if a := s.cur; a != nil && !a.ended {
-		return a.cs.CloseSend()
+	for _, a := range s.live {
+		a.cs.CloseSend()
 	}
 	return nil
 }
 
-// RecvMsg receives a message; before the stream commits, a failure goes to
-// the policy, which may open a new attempt that replays what was sent.
+// RecvMsg receives a message from the attempt the stream committed to,
+// waiting for the commit.
 func (s *policyStream) RecvMsg(m any) error {
-	for {
-		a := s.committedTo.Load()
-		if a == nil {
-			var ok bool
-			if a, ok = s.live(); !ok {
-				return s.result()
-			}
-		}
-		err := a.cs.RecvMsg(m)
-		if err == nil {
-			if s.committedTo.Load() == nil {
-				s.mu.Lock()
-				s.commitLocked(a)
-				s.mu.Unlock()
-			}
-			return nil
-		}
-		hdr, _ := a.cs.Header() // at once: the attempt is over
-		s.finish(a, err, hdr != nil, a.cs.Trailer())
-		if s.committedTo.Load() == a {
-			<-s.over // the policy has recorded the outcome
-			s.rethrow()
-			return err
-		}
-		// Not committed: the policy decides; live waits for it.
+	a, ok := s.committed()
+	if !ok {
+		return s.result()
 	}
+	err := a.cs.RecvMsg(m)
+	if err == nil {
+		return nil
+	}
+	s.finish(a, err)
+	<-s.over // the policy has recorded the outcome
+	s.rethrow()
+	return err
 }
 
-// Header returns the current attempt's response headers.
+// Header returns the response headers of the attempt the stream committed
+// to, waiting for the commit.
 func (s *policyStream) Header() (metadata.MD, error) {
-	a := s.committedTo.Load()
-	if a == nil {
-		var ok bool
-		if a, ok = s.live(); !ok {
-			return nil, s.result()
-		}
+	a, ok := s.committed()
+	if !ok {
+		return nil, s.result()
 	}
 	return a.cs.Header()
 }
 
-// Trailer returns the latest attempt's trailers.
+// Trailer returns the trailers of the attempt the stream committed to, or
+// of the latest attempt.
 func (s *policyStream) Trailer() metadata.MD {
-	if a := s.latest(); a != nil {
+	if a := s.current(); a != nil {
 		return a.cs.Trailer()
 	}
 	return nil
 }
 
-// Context returns the latest attempt's context.
+// Context returns the context of the attempt the stream committed to, or
+// of the latest attempt.
 func (s *policyStream) Context() context.Context {
-	if a := s.latest(); a != nil {
+	if a := s.current(); a != nil {
 		return a.cs.Context()
 	}
 	return s.ctx
 }
 
-func (s *policyStream) latest() *streamAttempt {
+func (s *policyStream) current() *streamAttempt {
 	if a := s.committedTo.Load(); a != nil {
 		return a
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.cur
+	return s.latest
 }
