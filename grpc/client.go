@@ -251,6 +251,10 @@ func (m *methodPolicies) get(method string) (methodPolicy, error) {
 //   - the caller's own cancellation, and a DEADLINE_EXCEEDED caused by the
 //     caller's deadline, are never retried and never counted as failures;
 //   - attempts after the first carry [PreviousAttemptsKey];
+//   - under a hedging policy, the first attempt to receive response
+//     headers commits the call (gRFC A6): the other attempts are
+//     cancelled, and hedges that fall due later send nothing (this needs
+//     the stats handler of [Client.DialOptions]);
 //   - when the policy gives up on an attempt's failure, the call returns
 //     that attempt's status error as the server sent it; when a policy ends
 //     the call itself (a rejection, its own timeout), it returns an
@@ -272,8 +276,10 @@ func (c *Client) UnaryInterceptor(ctx context.Context, method string, req, reply
 	if err != nil {
 		return newError(codes.Internal, err)
 	}
-	u := &unaryCall{Context: ctx, c: c, method: method, req: req, reply: reply, cc: cc, invoker: invoker, opts: opts,
-		hedges: mp.hedges}
+	u := &unaryCall{Context: ctx, c: c, method: method, req: req, reply: reply, cc: cc, invoker: invoker, opts: opts}
+	if mp.hedges {
+		u.h = new(hedges)
+	}
 	// The call's state travels in the context the policies pass to each
 	// attempt, so that the attempt function is a plain function and not a
 	// closure: one allocation per call rather than two.
@@ -287,7 +293,7 @@ func (c *Client) UnaryInterceptor(ctx context.Context, method string, req, reply
 	if o.err != nil {
 		return o.err
 	}
-	if o.dst != reply {
+	if o.dst != nil {
 		copyReply(reply, o.dst)
 	}
 	return nil
@@ -306,12 +312,9 @@ type unaryCall struct {
 	opts            []grpc.CallOption
 	attempts        atomic.Int32
 	answer          atomic.Pointer[outcome] // the latest attempt that answered
-	first           outcome                 // the first attempt's
 	md              [2]metadata.MD          // the first attempt's headers and trailers
-	optBuf          [4]grpc.CallOption      // the first attempt's call options
-	pushback        pushbackGate            // hedges wait for the latest pushback
-	hedges          bool                    // the policy holds a hedge: attempts may run side by side
-	h               hedges                  // when hedges: which attempt committed
+	optBuf          [2]grpc.CallOption      // the first attempt's call options, when the caller gave none
+	h               *hedges                 // when the policy holds a hedge: which attempt committed
 }
 
 type unaryKey struct{}
@@ -335,13 +338,17 @@ func runUnaryAttempt(ctx context.Context) error {
 
 var errLostCall = errors.New("rampartgrpc: a policy ran the attempt under a context not derived from the call's")
 
-// outcome is an attempt that answered: its reply, or err, the status of an
-// answer whose code is not a failure (the policies see a success, the
-// caller gets err).
+// outcome is an attempt that answered: its reply (nil: in the caller's),
+// or err, the status of an answer whose code is not a failure (the
+// policies see a success, the caller gets err).
 type outcome struct {
 	dst any
 	err error
 }
+
+// repliedInPlace is the outcome of an attempt that decoded its reply into
+// the caller's: shared, so that a call that succeeds allocates none.
+var repliedInPlace = new(outcome)
 
 // attemptError is an attempt's failure as the policies see it; the caller
 // gets err, the server's status error.
@@ -361,7 +368,7 @@ var errHedgeReply = errors.New("rampartgrpc: cannot hedge a call whose reply is 
 
 func (u *unaryCall) attempt(actx context.Context) error {
 	n := u.attempts.Add(1)
-	o := &u.first
+	dst := u.reply
 	octx := actx
 	// The first attempt uses the call's own header and trailer slots and
 	// option array; later ones, which may run beside it as hedges, their
@@ -372,41 +379,45 @@ func (u *unaryCall) attempt(actx context.Context) error {
 		md = new([2]metadata.MD)
 		opts = make([]grpc.CallOption, 0, len(u.opts)+2)
 	}
-	if n == 1 {
-		o.dst = u.reply
-	} else {
-		o = &outcome{dst: u.reply}
+	if n > 1 {
 		if rampart.AttemptFrom(actx).Hedge {
-			dst, ok := newReply(u.reply)
-			if !ok {
+			var ok bool
+			if dst, ok = newReply(u.reply); !ok {
 				return rampart.Permanent(errHedgeReply)
 			}
-			o.dst = dst
-			if err := u.pushback.wait(actx, u.c.o.clock); err != nil {
-				return err
+			if u.h != nil {
+				if err := u.h.pushback.wait(actx, u.c.o.clock); err != nil {
+					return err
+				}
 			}
 		}
 		octx = metadata.AppendToOutgoingContext(actx, PreviousAttemptsKey, strconv.Itoa(int(n-1)))
 	}
 	var ha *hedgeAttempt
-	if u.hedges {
+	if u.h != nil {
 		var err error
 		if ha, octx, err = u.h.start(octx, n); err != nil {
 			return err
 		}
 	}
 	opts = append(append(opts, u.opts...), grpc.Header(&md[0]), grpc.Trailer(&md[1]))
-	err := u.invoker(octx, u.method, u.req, o.dst, u.cc, opts...)
+	err := u.invoker(octx, u.method, u.req, dst, u.cc, opts...)
 	if ha != nil && ha.done(actx) {
 		return errLostToCommit
 	}
 	if err == nil {
-		u.answer.Store(o)
+		if dst == u.reply {
+			u.answer.Store(repliedInPlace)
+		} else {
+			u.answer.Store(&outcome{dst: dst})
+		}
 		return nil
 	}
 	ans, jerr := judge(u.c, u.Context, actx, err, md[0] != nil, md[1])
 	if jerr != nil {
-		u.pushback.failed(jerr, u.c.o.clock)
+		if u.h != nil {
+			u.h.pushback.failed(jerr, u.c.o.clock)
+		}
 		return jerr
 	}
 	if actx.Err() != nil {
@@ -414,8 +425,7 @@ func (u *unaryCall) attempt(actx context.Context) error {
 		// timeout): its status is no answer to the call.
 		return &attemptError{err: ans}
 	}
-	o.err = ans
-	u.answer.Store(o)
+	u.answer.Store(&outcome{err: ans})
 	return nil
 }
 

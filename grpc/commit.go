@@ -48,6 +48,7 @@ func (commitWatch) HandleRPC(ctx context.Context, s stats.RPCStats) {
 // call's. So a hedge.Config.NonFatal of one's own must treat
 // [rampart.Permanent] failures as fatal, as [NonFatal] does.
 type hedges struct {
+	pushback  pushbackGate // hedges wait for the latest pushback
 	mu        sync.Mutex
 	committed int32 // the committed attempt's number, 0 before
 	live      []*hedgeAttempt

@@ -122,8 +122,7 @@ type policyStream struct {
 	opts     []grpc.CallOption
 
 	committedTo atomic.Pointer[streamAttempt] // set under mu; never changes once set
-	h           hedges                        // cancels the other attempts on commit
-	pushback    pushbackGate
+	h           hedges                        // cancels the other attempts on commit; holds back hedges during a pushback
 
 	mu       sync.Mutex // held by SendMsg and CloseSend, and by a replay
 	attempts int
@@ -195,7 +194,7 @@ func (s *policyStream) attempt(actx context.Context) error {
 	n := s.attempts
 	s.mu.Unlock()
 	if rampart.AttemptFrom(actx).Hedge {
-		if err := s.pushback.wait(actx, s.c.o.clock); err != nil {
+		if err := s.h.pushback.wait(actx, s.c.o.clock); err != nil {
 			return err
 		}
 	}
@@ -249,7 +248,7 @@ func (s *policyStream) judged(actx context.Context, a *streamAttempt, err error,
 		ans, ferr = judge(s.c, s.ctx, actx, err, committed, trl)
 	}
 	if ferr != nil {
-		s.pushback.failed(ferr, s.c.o.clock)
+		s.h.pushback.failed(ferr, s.c.o.clock)
 		return ferr
 	}
 	if !committed && actx.Err() != nil {
@@ -331,17 +330,21 @@ func (s *policyStream) finish(a *streamAttempt, err error) {
 // committed returns the attempt the stream committed to, waiting for the
 // commit; ok is false when the policy returned without one.
 func (s *policyStream) committed() (a *streamAttempt, ok bool) {
+	if a := s.committedTo.Load(); a != nil {
+		return a, true
+	}
 	for {
-		if a := s.committedTo.Load(); a != nil {
-			return a, true
-		}
+		// Read together under the lock, so that no commit falls between
+		// reading the commit and taking the channel that signals it.
 		s.mu.Lock()
-		if s.committedTo.Load() == nil && s.done {
-			s.mu.Unlock()
+		a, done, ch := s.committedTo.Load(), s.done, s.changed
+		s.mu.Unlock()
+		switch {
+		case a != nil:
+			return a, true
+		case done:
 			return nil, false
 		}
-		ch := s.changed
-		s.mu.Unlock()
 		<-ch
 	}
 }
