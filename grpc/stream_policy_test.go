@@ -194,3 +194,26 @@ func TestStreamMethodPoliciesBuiltOnce(t *testing.T) {
 		t.Errorf("policy built %d times, want 1", built)
 	}
 }
+
+type panicPolicy struct{}
+
+func (panicPolicy) Execute(context.Context, rampart.Next) error { panic("policy panicked") }
+
+// A panic in a stream's policy, which runs on the stream's goroutine, is
+// raised again in the caller's goroutine rather than crash the process.
+func TestStreamPolicyPanicRaisedInCaller(t *testing.T) {
+	checkGoroutines(t)
+	s := &testServer{stream: func(n int, ss grpc.ServerStream) error { return nil }}
+	c := newClient(t, rampartgrpc.WithStreamPolicy(panicPolicy{}))
+	conn := start(t, s, nil, c.DialOptions()...)
+	defer func() {
+		if v := recover(); v != "policy panicked" {
+			t.Errorf("recovered %v, want the policy's panic", v)
+		}
+		if n := s.attempts.Load(); n != 0 {
+			t.Errorf("server saw %d streams, want 0", n)
+		}
+	}()
+	conn.NewStream(t.Context(), &testDesc.Streams[0], streamMethod)
+	t.Error("NewStream returned")
+}
