@@ -27,15 +27,31 @@ func isRejection(err error) bool {
 		errors.Is(err, rampart.ErrRejected)
 }
 
+func newBreaker(t *testing.T, failures int) *circuitbreaker.Breaker {
+	t.Helper()
+	br, err := circuitbreaker.New(circuitbreaker.Config{ConsecutiveFailures: failures, OpenDuration: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return br
+}
+
+// newBulkhead is a bulkhead of one slot.
+func newBulkhead(t *testing.T) *bulkhead.Bulkhead {
+	t.Helper()
+	bh, err := bulkhead.New(bulkhead.Config{MaxConcurrent: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bh
+}
+
 // A breaker on streams records each stream's final status, received after
 // the stream committed (a reply came first), and once open rejects the
 // next stream without opening it.
 func TestStreamBreakerSeesFinalStatus(t *testing.T) {
 	checkGoroutines(t)
-	br, err := circuitbreaker.New(circuitbreaker.Config{ConsecutiveFailures: 2, OpenDuration: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	br := newBreaker(t, 2)
 	s := &testServer{stream: func(n int, ss grpc.ServerStream) error {
 		if _, err := readAll(ss); err != nil {
 			return err
@@ -56,7 +72,7 @@ func TestStreamBreakerSeesFinalStatus(t *testing.T) {
 	if st := br.State(); st != circuitbreaker.StateOpen {
 		t.Fatalf("breaker %v after two failed streams, want open", st)
 	}
-	_, err = conn.NewStream(t.Context(), &testDesc.Streams[0], streamMethod)
+	_, err := conn.NewStream(t.Context(), &testDesc.Streams[0], streamMethod)
 	if !isRejection(err) || !errors.Is(err, circuitbreaker.ErrOpen) {
 		t.Fatalf("third stream: %v, want a rejection matching circuitbreaker.ErrOpen", err)
 	}
@@ -70,10 +86,7 @@ func TestStreamBreakerSeesFinalStatus(t *testing.T) {
 // first has ended.
 func TestStreamBulkheadHeldForStreamLife(t *testing.T) {
 	checkGoroutines(t)
-	bh, err := bulkhead.New(bulkhead.Config{MaxConcurrent: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bh := newBulkhead(t)
 	s := &testServer{stream: func(n int, ss grpc.ServerStream) error {
 		got, err := readAll(ss)
 		if err != nil {
@@ -118,10 +131,7 @@ func TestStreamBulkheadHeldForStreamLife(t *testing.T) {
 // the slot is released and nothing is left running.
 func TestStreamCancelledReleasesPolicy(t *testing.T) {
 	checkGoroutines(t)
-	bh, err := bulkhead.New(bulkhead.Config{MaxConcurrent: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bh := newBulkhead(t)
 	s := &testServer{stream: func(n int, ss grpc.ServerStream) error {
 		<-ss.Context().Done()
 		return ss.Context().Err()
@@ -144,10 +154,7 @@ func TestStreamCancelledReleasesPolicy(t *testing.T) {
 // the stream is replayed until it succeeds.
 func TestStreamRetryThroughBreaker(t *testing.T) {
 	checkGoroutines(t)
-	br, err := circuitbreaker.New(circuitbreaker.Config{ConsecutiveFailures: 5, OpenDuration: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
+	br := newBreaker(t, 5)
 	s := &testServer{stream: func(n int, ss grpc.ServerStream) error {
 		got, err := readAll(ss)
 		if err != nil {
