@@ -3,6 +3,7 @@ package rampartgrpc
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -13,7 +14,6 @@ import (
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/retry"
@@ -27,12 +27,29 @@ type clientOptionFunc func(*clientOptions)
 func (f clientOptionFunc) applyClient(o *clientOptions) { f(o) }
 
 type clientOptions struct {
-	policy       rampart.Policy
-	perMethod    func(method string) (rampart.Policy, error)
-	retryable    Codes
-	failures     Codes
-	streamRetry  *retry.Policy
-	streamBuffer int
+	unary, stream policySource
+	retryable     Codes
+	failures      Codes
+	streamBuffer  int
+	clock         rampart.Clock
+}
+
+// policySource is how an option gave the policies of one kind of call: one
+// for all, or one per method.
+type policySource struct {
+	one       rampart.Policy
+	perMethod func(method string) (rampart.Policy, error)
+	conflict  bool // both were given
+}
+
+func (s *policySource) setOne(p rampart.Policy) {
+	s.conflict = s.conflict || s.perMethod != nil
+	s.one = p
+}
+
+func (s *policySource) setPerMethod(f func(string) (rampart.Policy, error)) {
+	s.conflict = s.conflict || s.one != nil
+	s.perMethod = f
 }
 
 // DefaultStreamBuffer is how many bytes of a stream's sent messages the
@@ -42,7 +59,7 @@ const DefaultStreamBuffer = 256 << 10
 // WithPolicy runs every unary call under p, typically a pipeline such as
 // retry → hedge → circuit breaker → per-attempt timeout.
 func WithPolicy(p rampart.Policy) ClientOption {
-	return clientOptionFunc(func(o *clientOptions) { o.policy = p })
+	return clientOptionFunc(func(o *clientOptions) { o.unary.setOne(p) })
 }
 
 // WithMethodPolicies runs each method's unary calls under a policy of its
@@ -52,7 +69,33 @@ func WithPolicy(p rampart.Policy) ClientOption {
 // An error from newPolicy fails the call, which is not sent, with status
 // INTERNAL; the next call asks again.
 func WithMethodPolicies(newPolicy func(method string) (rampart.Policy, error)) ClientOption {
-	return clientOptionFunc(func(o *clientOptions) { o.perMethod = newPolicy })
+	return clientOptionFunc(func(o *clientOptions) { o.unary.setPerMethod(newPolicy) })
+}
+
+// WithStreamPolicy runs every stream under p, as [Client.StreamInterceptor]
+// describes: a circuit breaker, a limiter, a bulkhead, a throttle, a retry,
+// or a pipeline of them. Without it (or [WithStreamMethodPolicies]) streams
+// pass through.
+func WithStreamPolicy(p rampart.Policy) ClientOption {
+	return clientOptionFunc(func(o *clientOptions) { o.stream.setOne(p) })
+}
+
+// WithStreamMethodPolicies runs each method's streams under a policy of its
+// own, built and kept as [WithMethodPolicies] describes.
+func WithStreamMethodPolicies(newPolicy func(method string) (rampart.Policy, error)) ClientOption {
+	return clientOptionFunc(func(o *clientOptions) { o.stream.setPerMethod(newPolicy) })
+}
+
+// WithStreamRetry retries streams under p before they are committed; it is
+// [WithStreamPolicy](p).
+func WithStreamRetry(p *retry.Policy) ClientOption {
+	return clientOptionFunc(func(o *clientOptions) {
+		if p == nil {
+			o.stream.setOne(nil)
+			return
+		}
+		o.stream.setOne(p)
+	})
 }
 
 // WithRetryable sets the status codes an attempt may be retried (or hedged)
@@ -69,12 +112,6 @@ func WithFailures(cs ...codes.Code) ClientOption {
 	return clientOptionFunc(func(o *clientOptions) { o.failures = CodeSet(cs...) })
 }
 
-// WithStreamRetry retries streams under p before they are committed, as
-// [Client.StreamInterceptor] describes. Without it streams are not retried.
-func WithStreamRetry(p *retry.Policy) ClientOption {
-	return clientOptionFunc(func(o *clientOptions) { o.streamRetry = p })
-}
-
 // WithStreamBuffer sets how many bytes of sent messages a stream keeps for
 // replay (default [DefaultStreamBuffer]); a stream that sends more is
 // committed and no longer retried. Zero or less means the default.
@@ -82,9 +119,16 @@ func WithStreamBuffer(maxBytes int) ClientOption {
 	return clientOptionFunc(func(o *clientOptions) { o.streamBuffer = maxBytes })
 }
 
-// ErrNoPolicy is returned by [NewClient] when given neither [WithPolicy]
-// nor [WithMethodPolicies], or both, and no [WithStreamRetry].
-var ErrNoPolicy = errors.New("rampartgrpc: want exactly one of WithPolicy and WithMethodPolicies")
+// WithClock sets the clock on which a hedge waits out a server's pushback
+// (see [Client.UnaryInterceptor]); nil, the default, is the real clock.
+func WithClock(c rampart.Clock) ClientOption {
+	return clientOptionFunc(func(o *clientOptions) { o.clock = c })
+}
+
+// ErrNoPolicy is returned by [NewClient] when given no policy at all, or
+// both a policy for every call and policies per method for the same kind
+// of call (unary or stream).
+var ErrNoPolicy = errors.New("rampartgrpc: want one of WithPolicy and WithMethodPolicies, or of WithStreamPolicy and WithStreamMethodPolicies")
 
 var errNilOption = errors.New("rampartgrpc: nil option")
 
@@ -92,14 +136,14 @@ var errNilOption = errors.New("rampartgrpc: nil option")
 // interceptors. It is safe for concurrent use.
 type Client struct {
 	o       clientOptions
-	mu      sync.RWMutex
-	methods map[string]rampart.Policy
+	unary   *methodPolicies // nil: unary calls pass through
+	streams *methodPolicies // nil: streams pass through
 }
 
-// NewClient returns a client whose interceptors run calls under the policy
-// given by [WithPolicy] or [WithMethodPolicies]. A client with only
-// [WithStreamRetry] protects streams alone; its unary interceptor passes
-// calls through.
+// NewClient returns a client whose interceptors run unary calls under the
+// policy given by [WithPolicy] or [WithMethodPolicies], and streams under
+// the one given by [WithStreamPolicy] or [WithStreamMethodPolicies]. A kind
+// of call given no policy passes through.
 func NewClient(opts ...ClientOption) (*Client, error) {
 	c := &Client{o: clientOptions{retryable: DefaultRetryable, failures: DefaultFailures}}
 	for _, o := range opts {
@@ -108,56 +152,90 @@ func NewClient(opts ...ClientOption) (*Client, error) {
 		}
 		o.applyClient(&c.o)
 	}
-	if c.o.policy != nil && c.o.perMethod != nil ||
-		c.o.policy == nil && c.o.perMethod == nil && c.o.streamRetry == nil {
+	c.unary, c.streams = c.o.unary.policies(), c.o.stream.policies()
+	if c.o.unary.conflict || c.o.stream.conflict || c.unary == nil && c.streams == nil {
 		return nil, ErrNoPolicy
 	}
 	if c.o.streamBuffer <= 0 {
 		c.o.streamBuffer = DefaultStreamBuffer
 	}
 	c.o.failures |= c.o.retryable
-	if c.o.perMethod != nil {
-		c.methods = make(map[string]rampart.Policy)
-	}
 	return c, nil
 }
 
 // DialOptions returns the dial options that install the client's unary and
 // stream interceptors.
+//
+// When unary calls may be hedged (a policy holding a hedge.Policy, or
+// policies per method, which may), they also install a stats handler that
+// tells a hedged call when one of its attempts receives response headers,
+// so that it commits to that attempt at once (see [Client.UnaryInterceptor]).
+// Without it, a hedged call commits when an attempt returns. A stats
+// handler makes gRPC report every message of every call on the
+// connection, a cost a connection whose calls are not hedged need not pay.
 func (c *Client) DialOptions() []grpc.DialOption {
-	return []grpc.DialOption{
+	opts := []grpc.DialOption{
 		grpc.WithChainUnaryInterceptor(c.UnaryInterceptor),
 		grpc.WithChainStreamInterceptor(c.StreamInterceptor),
 	}
+	if c.unary != nil && (c.unary.one.p == nil || c.unary.one.hedges) {
+		opts = append(opts, grpc.WithStatsHandler(commitWatch{}))
+	}
+	return opts
 }
 
-// policyFor returns the policy of method, nil when unary calls pass
-// through.
-func (c *Client) policyFor(method string) (rampart.Policy, error) {
-	if c.o.perMethod == nil {
-		return c.o.policy, nil
+// methodPolicies gives the policy of each method: one for all, or one per
+// method built on its first call and kept.
+type methodPolicies struct {
+	one       methodPolicy // zero when per method
+	newPolicy func(method string) (rampart.Policy, error)
+	mu        sync.RWMutex
+	built     map[string]methodPolicy
+}
+
+// methodPolicy is a method's policy, and whether it holds a hedge.
+type methodPolicy struct {
+	p      rampart.Policy
+	hedges bool
+}
+
+func (s policySource) policies() *methodPolicies {
+	switch {
+	case s.one != nil:
+		return &methodPolicies{one: methodPolicy{p: s.one, hedges: holdsHedge(s.one)}}
+	case s.perMethod != nil:
+		return &methodPolicies{newPolicy: s.perMethod, built: make(map[string]methodPolicy)}
 	}
-	c.mu.RLock()
-	p, ok := c.methods[method]
-	c.mu.RUnlock()
+	return nil
+}
+
+// get returns the policy of method.
+func (m *methodPolicies) get(method string) (methodPolicy, error) {
+	if m.one.p != nil {
+		return m.one, nil
+	}
+	m.mu.RLock()
+	mp, ok := m.built[method]
+	m.mu.RUnlock()
 	if ok {
-		return p, nil
+		return mp, nil
 	}
 	// Built outside the lock: newPolicy is the user's code.
-	p, err := c.o.perMethod(method)
+	p, err := m.newPolicy(method)
 	if err != nil {
-		return nil, err
+		return methodPolicy{}, err
 	}
 	if p == nil {
-		return nil, rampart.ErrNilPolicy
+		return methodPolicy{}, rampart.ErrNilPolicy
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if q, ok := c.methods[method]; ok {
+	mp = methodPolicy{p: p, hedges: holdsHedge(p)}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if q, ok := m.built[method]; ok {
 		return q, nil // another call built it first
 	}
-	c.methods[method] = p
-	return p, nil
+	m.built[method] = mp
+	return mp, nil
 }
 
 // UnaryInterceptor is a [grpc.UnaryClientInterceptor] that runs each call
@@ -169,70 +247,108 @@ func (c *Client) policyFor(method string) (rampart.Policy, error) {
 //     (see [WithRetryable]), the call was not committed (gRFC A6: the
 //     server sent no response headers), and the server's pushback, if any,
 //     is not negative; a pushback delay is waited on instead of the backoff
-//     ([rampart.WithRetryAfter]);
+//     ([rampart.WithRetryAfter]), and by the hedges that follow it;
 //   - the caller's own cancellation, and a DEADLINE_EXCEEDED caused by the
 //     caller's deadline, are never retried and never counted as failures;
 //   - attempts after the first carry [PreviousAttemptsKey];
+//   - under a hedging policy, the first attempt to receive response
+//     headers commits the call (gRFC A6): the other attempts are
+//     cancelled, and hedges that fall due later send nothing (this needs
+//     the stats handler of [Client.DialOptions]);
 //   - when the policy gives up on an attempt's failure, the call returns
 //     that attempt's status error as the server sent it; when a policy ends
 //     the call itself (a rejection, its own timeout), it returns an
 //     [*Error], UNAVAILABLE for a rejection, prefixed "rampart: ".
 //
-// Hedged attempts decode into copies of reply (which must then be a proto
-// message), and the winner's is copied into reply once every attempt has
-// returned.
+// Hedged attempts decode into new values of reply's type (reply must be a
+// pointer), and the answer's is copied into reply once every attempt has
+// returned. The call is run with [rampart.Do]: a policy's replacement
+// result (a fallback's value) is not used, and a fallback that ends the
+// call without error leaves reply as it is.
+//
+// A call that succeeds at once costs one allocation of its own, its state,
+// besides what the policy costs.
 func (c *Client) UnaryInterceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
-	p, err := c.policyFor(method)
+	if c.unary == nil {
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	mp, err := c.unary.get(method)
 	if err != nil {
 		return newError(codes.Internal, err)
 	}
-	if p == nil {
-		return invoker(ctx, method, req, reply, cc, opts...)
+	u := &unaryCall{Context: ctx, c: c, method: method, req: req, reply: reply, cc: cc, invoker: invoker, opts: opts}
+	if mp.hedges {
+		u.h = new(hedges)
 	}
-	u := &unaryCall{c: c, ctx: ctx, method: method, req: req, reply: reply, cc: cc, invoker: invoker, opts: opts}
-	if m, ok := reply.(proto.Message); ok {
-		// Read now: once attempts run, the first one writes reply while
-		// hedges make copies of its type.
-		u.replyType = m.ProtoReflect().Type()
+	// The call's state travels in the context the policies pass to each
+	// attempt, so that the attempt function is a plain function and not a
+	// closure: one allocation per call rather than two.
+	if err := rampart.Do(u, mp.p, runUnaryAttempt); err != nil {
+		return finishErr(ctx, err)
 	}
-	v, err := rampart.Get(ctx, p, u.attempt)
-	if err != nil {
-		return u.finishErr(err)
+	o := u.answer.Load()
+	if o == nil {
+		return nil // a policy answered without an attempt
 	}
-	if a, ok := v.(*answer); ok {
-		return a.err
+	if o.err != nil {
+		return o.err
 	}
-	if v != reply && v != nil {
-		// A hedge won: its copy holds the reply.
-		rm, ok1 := reply.(proto.Message)
-		vm, ok2 := v.(proto.Message)
-		if ok1 && ok2 {
-			proto.Reset(rm)
-			proto.Merge(rm, vm)
-		}
+	if o.dst != nil {
+		copyReply(reply, o.dst)
 	}
 	return nil
 }
 
-// unaryCall is one call through [Client.UnaryInterceptor].
+// unaryCall is one call through [Client.UnaryInterceptor]. It is the
+// context the call runs under: the caller's, which also gives the call
+// itself as the value of unaryKey.
 type unaryCall struct {
-	c         *Client
-	ctx       context.Context // the caller's
-	method    string
-	req       any
-	reply     any
-	replyType protoreflect.MessageType // of reply, nil when it is not a proto message
-	cc        *grpc.ClientConn
-	invoker   grpc.UnaryInvoker
-	opts      []grpc.CallOption
-	attempts  atomic.Int32
-	md        [2]metadata.MD // the first attempt's headers and trailers
-	optBuf    [6]grpc.CallOption
+	context.Context // the caller's
+	c               *Client
+	method          string
+	req, reply      any
+	cc              *grpc.ClientConn
+	invoker         grpc.UnaryInvoker
+	opts            []grpc.CallOption
+	attempts        atomic.Int32
+	answer          atomic.Pointer[outcome] // the latest attempt that answered
+	md              [2]metadata.MD          // the first attempt's headers and trailers
+	optBuf          [2]grpc.CallOption      // the first attempt's call options, when the caller gave none
+	h               *hedges                 // when the policy holds a hedge: which attempt committed
 }
 
-// answer is the result of an attempt whose code is not a failure: the
-// policies see a success, the caller gets err.
-type answer struct{ err error }
+type unaryKey struct{}
+
+// Value implements [context.Context].
+func (u *unaryCall) Value(key any) any {
+	if key == (unaryKey{}) {
+		return u
+	}
+	return u.Context.Value(key)
+}
+
+// runUnaryAttempt runs an attempt of the call in ctx.
+func runUnaryAttempt(ctx context.Context) error {
+	u, ok := ctx.Value(unaryKey{}).(*unaryCall)
+	if !ok {
+		return rampart.Permanent(errLostCall)
+	}
+	return u.attempt(ctx)
+}
+
+var errLostCall = errors.New("rampartgrpc: a policy ran the attempt under a context not derived from the call's")
+
+// outcome is an attempt that answered: its reply (nil: in the caller's),
+// or err, the status of an answer whose code is not a failure (the
+// policies see a success, the caller gets err).
+type outcome struct {
+	dst any
+	err error
+}
+
+// repliedInPlace is the outcome of an attempt that decoded its reply into
+// the caller's: shared, so that a call that succeeds allocates none.
+var repliedInPlace = new(outcome)
 
 // attemptError is an attempt's failure as the policies see it; the caller
 // gets err, the server's status error.
@@ -248,21 +364,12 @@ type callerGoneError struct{ err, ctxErr error }
 func (e *callerGoneError) Error() string   { return e.err.Error() }
 func (e *callerGoneError) Unwrap() []error { return []error{e.err, e.ctxErr} }
 
-var errHedgeReply = errors.New("rampartgrpc: cannot hedge a call whose reply is not a proto message")
+var errHedgeReply = errors.New("rampartgrpc: cannot hedge a call whose reply is not a non-nil pointer")
 
-func (u *unaryCall) attempt(actx context.Context) (any, error) {
+func (u *unaryCall) attempt(actx context.Context) error {
 	n := u.attempts.Add(1)
 	dst := u.reply
 	octx := actx
-	if n > 1 {
-		if rampart.AttemptFrom(actx).Hedge {
-			if u.replyType == nil {
-				return nil, rampart.Permanent(errHedgeReply)
-			}
-			dst = u.replyType.New().Interface()
-		}
-		octx = metadata.AppendToOutgoingContext(actx, PreviousAttemptsKey, strconv.Itoa(int(n-1)))
-	}
 	// The first attempt uses the call's own header and trailer slots and
 	// option array; later ones, which may run beside it as hedges, their
 	// own.
@@ -272,17 +379,83 @@ func (u *unaryCall) attempt(actx context.Context) (any, error) {
 		md = new([2]metadata.MD)
 		opts = make([]grpc.CallOption, 0, len(u.opts)+2)
 	}
+	if n > 1 {
+		if rampart.AttemptFrom(actx).Hedge {
+			var ok bool
+			if dst, ok = newReply(u.reply); !ok {
+				return rampart.Permanent(errHedgeReply)
+			}
+			if u.h != nil {
+				if err := u.h.pushback.wait(actx, u.c.o.clock); err != nil {
+					return err
+				}
+			}
+		}
+		octx = metadata.AppendToOutgoingContext(actx, PreviousAttemptsKey, strconv.Itoa(int(n-1)))
+	}
+	var ha *hedgeAttempt
+	if u.h != nil {
+		var err error
+		if ha, octx, err = u.h.start(octx, n); err != nil {
+			return err
+		}
+	}
 	opts = append(append(opts, u.opts...), grpc.Header(&md[0]), grpc.Trailer(&md[1]))
 	err := u.invoker(octx, u.method, u.req, dst, u.cc, opts...)
-	if err == nil {
-		return dst, nil
+	if ha != nil && ha.done(actx) {
+		return errLostToCommit
 	}
-	return judge(u.c, u.ctx, actx, err, md[0] != nil, md[1])
+	if err == nil {
+		if dst == u.reply {
+			u.answer.Store(repliedInPlace)
+		} else {
+			u.answer.Store(&outcome{dst: dst})
+		}
+		return nil
+	}
+	ans, jerr := judge(u.c, u.Context, actx, err, md[0] != nil, md[1])
+	if jerr != nil {
+		if u.h != nil {
+			u.h.pushback.failed(jerr, u.c.o.clock)
+		}
+		return jerr
+	}
+	if actx.Err() != nil {
+		// A policy ended the attempt (a hedge that lost, a per-attempt
+		// timeout): its status is no answer to the call.
+		return &attemptError{err: ans}
+	}
+	u.answer.Store(&outcome{err: ans})
+	return nil
+}
+
+// newReply returns a new value of reply's type, a pointer.
+func newReply(reply any) (any, bool) {
+	t := reflect.TypeOf(reply)
+	if t == nil || t.Kind() != reflect.Pointer || reflect.ValueOf(reply).IsNil() {
+		return nil, false
+	}
+	return reflect.New(t.Elem()).Interface(), true
+}
+
+// copyReply copies a hedge's reply into the caller's.
+func copyReply(reply, from any) {
+	rm, ok1 := reply.(proto.Message)
+	fm, ok2 := from.(proto.Message)
+	if ok1 && ok2 {
+		proto.Reset(rm)
+		proto.Merge(rm, fm)
+		return
+	}
+	reflect.ValueOf(reply).Elem().Set(reflect.ValueOf(from).Elem())
 }
 
 // judge turns an attempt's status error into what the policies see.
 // committed is whether the server sent response headers.
-func judge(c *Client, ctx, actx context.Context, err error, committed bool, trl metadata.MD) (any, error) {
+// answer is the error to give the caller for an attempt the policies see
+// as a success (nil, nil: a failure that is not one); failure is what the
+// policies see otherwise.
+func judge(c *Client, ctx, actx context.Context, err error, committed bool, trl metadata.MD) (answer, failure error) {
 	if cerr := ctx.Err(); cerr != nil {
 		return nil, &callerGoneError{err: err, ctxErr: cerr}
 	}
@@ -293,7 +466,7 @@ func judge(c *Client, ctx, actx context.Context, err error, committed bool, trl 
 		return nil, &callerGoneError{err: err, ctxErr: context.DeadlineExceeded}
 	}
 	if !c.o.failures.Has(code) {
-		return &answer{err: err}, nil
+		return err, nil
 	}
 	var ferr error = &attemptError{err: err}
 	if !c.o.retryable.Has(code) || committed {
@@ -321,10 +494,6 @@ func callerDeadline(ctx, actx context.Context) bool {
 }
 
 // finishErr maps the policy's error to what the caller gets.
-func (u *unaryCall) finishErr(err error) error {
-	return finishErr(u.ctx, err)
-}
-
 func finishErr(ctx context.Context, err error) error {
 	if cg, ok := errors.AsType[*callerGoneError](err); ok {
 		return cg.err

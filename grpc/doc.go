@@ -10,14 +10,16 @@
 //
 // A [Client] holds the policies, one for every call ([WithPolicy]) or one
 // per method, built on the method's first call ([WithMethodPolicies]), and
-// provides the interceptors:
+// the same for streams ([WithStreamPolicy], [WithStreamMethodPolicies]),
+// and provides the interceptors:
 //
 //	budget, _ := rampartgrpc.RetryThrottling{MaxTokens: 10, TokenRatio: 0.1}.Budget()
 //	rc, _ := rampartgrpc.RetryPolicy{MaxAttempts: 4, InitialBackoff: 100 * time.Millisecond,
 //		MaxBackoff: time.Second, BackoffMultiplier: 2}.Config(budget)
 //	r, _ := retry.New(rc)
 //	br, _ := circuitbreaker.New(circuitbreaker.Config{})
-//	c, _ := rampartgrpc.NewClient(rampartgrpc.WithPolicy(rampart.Pipeline(r, br)))
+//	c, _ := rampartgrpc.NewClient(rampartgrpc.WithPolicy(rampart.Pipeline(r, br)),
+//		rampartgrpc.WithStreamPolicy(rampart.Pipeline(r, br)))
 //	conn, _ := grpc.NewClient(target, append(c.DialOptions(), creds)...)
 //
 // Each attempt is one call of the invoker. Its status decides what the
@@ -26,17 +28,29 @@
 // successes to a breaker ([WithFailures]); the caller's cancellation and
 // deadline are never retried nor counted.
 //
+// # Streams
+//
+// A stream is one call to its policy, whose attempts are streams: an
+// attempt lasts from opening the stream to its final status (or the end
+// of its context). A breaker records a stream's outcome when it ends, a
+// limiter or a bulkhead holds its permit for the stream's life, a
+// throttle admits streams; see [Client.StreamInterceptor]. The policy runs
+// in a goroutine of the stream's, which ends with the stream.
+//
 // # gRFC A6
 //
 // What the client does of A6, and where:
 //
 //   - commit: an attempt after which the server sent response headers is
-//     never retried; a stream commits on its first response message (or
-//     headers), or when its sent messages outgrow [WithStreamBuffer];
+//     never retried; a stream commits to the first attempt that receives
+//     headers (which precede its first message), or when its sent
+//     messages outgrow [WithStreamBuffer], 256 KiB by default; until then
+//     sent messages are kept and replayed byte for byte to new attempts;
 //   - pushback: [PushbackKey] in the trailers (or a google.rpc.RetryInfo
 //     status detail, as this package's tap handle sends) replaces the
-//     backoff, through [rampart.WithRetryAfter]; a negative or unparsable
-//     value stops retries and hedges ([rampart.Permanent]);
+//     backoff, through [rampart.WithRetryAfter], and holds back the
+//     hedges that follow it ([WithClock]); a negative or unparsable value
+//     stops retries and hedges ([rampart.Permanent]);
 //   - [PreviousAttemptsKey] on every attempt after the first;
 //   - backoff: A6's full jitter, uniform(0, min(initialBackoff ·
 //     multiplier^(n-1), maxBackoff)), is retry's default backoff;
@@ -47,18 +61,23 @@
 //     tokenRatio, retries and hedges only while more than maxTokens/2
 //     remain). Give the same bucket to the retry and hedge policies of a
 //     destination, and to its HTTP clients if it has any;
-//   - hedging: [HedgingPolicy.Config] gives a hedge.Config with
-//     hedgingDelay, maxAttempts (capped at 5) and nonFatalStatusCodes
-//     ([NonFatal]); put the hedge policy in the client's pipeline. A
-//     non-fatal failure starts the next hedge at once, a fatal one cancels
-//     every attempt, the winner's reply is kept and the losers are
-//     cancelled, and every attempt has returned before the call does.
+//   - hedging, of unary calls and streams: [HedgingPolicy.Config] gives a
+//     hedge.Config with hedgingDelay, maxAttempts (capped at 5) and
+//     nonFatalStatusCodes ([NonFatal]); put the hedge policy in the
+//     client's pipeline. A non-fatal failure starts the next hedge at
+//     once (after the server's pushback, if it sent one), a fatal one
+//     cancels every attempt. The first attempt to receive response
+//     headers commits the call: the others are cancelled at once and no
+//     more hedges are sent. For unary calls, the headers are seen by a
+//     stats handler that [Client.DialOptions] installs when calls may be
+//     hedged; without it, a unary call commits when an attempt returns.
 //
-// Where it differs from A6: hedges are not stopped by the first response
-// headers of one attempt, only by its end (a unary call's headers and reply
-// arrive together in practice); a positive pushback on a hedged attempt is
-// not waited on (package hedge starts the next hedge at once after a
-// non-fatal failure); and streams are retried but not hedged.
+// Where it differs from A6: a negative pushback on a hedged attempt is a
+// fatal failure, which also cancels the attempts in flight (A6 only stops
+// further hedges); hedges that fall due during a pushback all wait for its
+// end, rather than one hedgingDelay apart after it; and a hedge that falls
+// due once the call has committed still asks the budget, though it sends
+// nothing.
 //
 // # Rejections
 //
@@ -80,8 +99,11 @@
 //
 // # Cost
 //
-// A unary call that succeeds at once costs, on top of the plain call, the
-// policy's own cost, the call's state and two call options (headers and
-// trailers, to see commit and pushback): a few small allocations, against
-// the dozens of a gRPC call on loopback.
+// A unary call that succeeds at once costs, on top of the plain call and
+// the policy's own cost, one allocation (the call's state, which is also
+// the context its attempts run under, so that the attempt function is no
+// closure) and two call options (headers and trailers, to see commit and
+// pushback), which make gRPC copy the response metadata. A call under a
+// hedging policy also gives each attempt a context of its own, to cancel
+// it on commit. A stream costs a goroutine and its state.
 package rampartgrpc

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"strings"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -14,7 +16,9 @@ import (
 
 	"github.com/rampart-go/rampart"
 	"github.com/rampart-go/rampart/adaptive"
+	"github.com/rampart-go/rampart/circuitbreaker"
 	rampartgrpc "github.com/rampart-go/rampart/grpc"
+	"github.com/rampart-go/rampart/hedge"
 	"github.com/rampart-go/rampart/retry"
 )
 
@@ -62,4 +66,67 @@ func ExampleShedder() {
 	got, err := call(ctx, conn, "x")
 	fmt.Println(got, err)
 	// Output: critical <nil>
+}
+
+// Streams under a pipeline of retry and circuit breaker: the stream is
+// retried before it commits, replaying what was sent, and the breaker
+// records each stream's final status.
+func ExampleWithStreamPolicy() {
+	s := &testServer{stream: func(n int, ss grpc.ServerStream) error {
+		got, err := readAll(ss)
+		if err != nil {
+			return err
+		}
+		if n == 1 {
+			return status.Error(codes.Unavailable, "warming up") // before any reply: retried
+		}
+		return ss.SendMsg(wrapperspb.Bytes([]byte(strings.Join(got, " "))))
+	}}
+	lis, _ := net.Listen("tcp", "127.0.0.1:0")
+	srv := grpc.NewServer()
+	srv.RegisterService(&testDesc, s)
+	go srv.Serve(lis)
+	defer srv.Stop()
+
+	r, _ := retry.New(retry.Config{MaxAttempts: 3, Strategy: retry.Constant(0)})
+	br, _ := circuitbreaker.New(circuitbreaker.Config{})
+	c, _ := rampartgrpc.NewClient(rampartgrpc.WithStreamPolicy(rampart.Pipeline(r, br)))
+	conn, _ := grpc.NewClient(lis.Addr().String(),
+		append(c.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	defer conn.Close()
+
+	got, err := clientStream(context.Background(), conn, "hello", "stream")
+	fmt.Println(got, err, "after", s.attempts.Load(), "attempts; breaker", br.State())
+	// Output: [hello stream] <nil> after 2 attempts; breaker closed
+}
+
+// A6 hedging of unary calls: a hedge goes after hedgingDelay, the first
+// attempt to receive response headers commits the call, and the other is
+// cancelled.
+func ExampleHedgingPolicy() {
+	s := &testServer{unary: func(ctx context.Context, n int, in *wrapperspb.BytesValue) (*wrapperspb.BytesValue, error) {
+		if n == 1 {
+			<-ctx.Done() // a straggler: cancelled once the hedge commits
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
+		return in, nil
+	}}
+	lis, _ := net.Listen("tcp", "127.0.0.1:0")
+	srv := grpc.NewServer()
+	srv.RegisterService(&testDesc, s)
+	go srv.Serve(lis)
+	defer srv.Stop()
+
+	budget, _ := rampartgrpc.RetryThrottling{MaxTokens: 10, TokenRatio: 0.1}.Budget()
+	hc, _ := rampartgrpc.HedgingPolicy{MaxAttempts: 2, HedgingDelay: 10 * time.Millisecond,
+		NonFatalStatusCodes: []codes.Code{codes.Unavailable}}.Config(budget)
+	h, _ := hedge.New(hc)
+	c, _ := rampartgrpc.NewClient(rampartgrpc.WithPolicy(h))
+	conn, _ := grpc.NewClient(lis.Addr().String(),
+		append(c.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	defer conn.Close()
+
+	got, err := call(context.Background(), conn, "fast")
+	fmt.Println(got, err, "after", s.attempts.Load(), "attempts")
+	// Output: fast <nil> after 2 attempts
 }

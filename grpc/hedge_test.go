@@ -56,14 +56,7 @@ func TestHedgeWinsAndLoserIsCancelled(t *testing.T) {
 	})
 	c := newClient(t, rampartgrpc.WithPolicy(newHedge(t, clock, nil, codes.Unavailable)))
 	conn := start(t, s, nil, c.DialOptions()...)
-	done := make(chan string, 1)
-	go func() {
-		got, err := call(t.Context(), conn, "x")
-		if err != nil {
-			got = err.Error()
-		}
-		done <- got
-	}()
+	done := callAsync(t, conn)
 	recvTimeout(t, arrived, "attempt 1")
 	waitFor(t, "the hedge timer", func() bool { return clock.Pending() > 0 })
 	clock.Advance(hedgeDelay)

@@ -117,6 +117,20 @@ func call(ctx context.Context, conn *grpc.ClientConn, in string, opts ...grpc.Ca
 	return string(out.GetValue()), err
 }
 
+// callAsync makes a call in a goroutine: the channel receives its reply,
+// or its error's text.
+func callAsync(t *testing.T, conn *grpc.ClientConn) <-chan string {
+	done := make(chan string, 1)
+	go func() {
+		got, err := call(t.Context(), conn, "x")
+		if err != nil {
+			got = err.Error()
+		}
+		done <- got
+	}()
+	return done
+}
+
 func reply(s string) *wrapperspb.BytesValue { return wrapperspb.Bytes([]byte(s)) }
 
 // checkGoroutines fails the test if goroutines it started outlive it.
