@@ -3,6 +3,7 @@ package rampartgrpc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"strconv"
 	"sync"
@@ -16,6 +17,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/fallback"
+	"github.com/rampart-go/rampart/hedge"
 	"github.com/rampart-go/rampart/retry"
 )
 
@@ -193,16 +196,22 @@ type methodPolicies struct {
 	built     map[string]methodPolicy
 }
 
-// methodPolicy is a method's policy, and whether it holds a hedge.
+// methodPolicy is a method's policy, and whether it holds a hedge or a
+// fallback.
 type methodPolicy struct {
-	p      rampart.Policy
-	hedges bool
+	p        rampart.Policy
+	hedges   bool
+	fallback bool
+}
+
+func newMethodPolicy(p rampart.Policy) methodPolicy {
+	return methodPolicy{p: p, hedges: holds[*hedge.Policy](p), fallback: holds[*fallback.Policy](p)}
 }
 
 func (s policySource) policies() *methodPolicies {
 	switch {
 	case s.one != nil:
-		return &methodPolicies{one: methodPolicy{p: s.one, hedges: holdsHedge(s.one)}}
+		return &methodPolicies{one: newMethodPolicy(s.one)}
 	case s.perMethod != nil:
 		return &methodPolicies{newPolicy: s.perMethod, built: make(map[string]methodPolicy)}
 	}
@@ -228,7 +237,7 @@ func (m *methodPolicies) get(method string) (methodPolicy, error) {
 	if p == nil {
 		return methodPolicy{}, rampart.ErrNilPolicy
 	}
-	mp = methodPolicy{p: p, hedges: holdsHedge(p)}
+	mp = newMethodPolicy(p)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if q, ok := m.built[method]; ok {
@@ -262,9 +271,16 @@ func (m *methodPolicies) get(method string) (methodPolicy, error) {
 //
 // Hedged attempts decode into new values of reply's type (reply must be a
 // pointer), and the answer's is copied into reply once every attempt has
-// returned. The call is run with [rampart.Do]: a policy's replacement
-// result (a fallback's value) is not used, and a fallback that ends the
-// call without error leaves reply as it is.
+// returned.
+//
+// A fallback (a [fallback.Policy] as the policy, or in a pipeline of them)
+// answers with a value of reply's type, which becomes the reply; a value of
+// another type is an INTERNAL error, and a fallback that serves no value
+// (under [rampart.Do] semantics) leaves reply as it is. With a fallback in
+// the policy, each answer also keeps a copy of its reply, so that a cache
+// such as fallback.LastGood holds one the caller cannot change: one more
+// allocation and a copy per call. A fallback nested inside a policy of
+// another kind is not seen, and its value is not used.
 //
 // A call that succeeds at once costs one allocation of its own, its state,
 // besides what the policy costs.
@@ -283,6 +299,9 @@ func (c *Client) UnaryInterceptor(ctx context.Context, method string, req, reply
 	// The call's state travels in the context the policies pass to each
 	// attempt, so that the attempt function is a plain function and not a
 	// closure: one allocation per call rather than two.
+	if mp.fallback {
+		return u.runWithFallback(mp.p)
+	}
 	if err := rampart.Do(u, mp.p, runUnaryAttempt); err != nil {
 		return finishErr(ctx, err)
 	}
@@ -297,6 +316,52 @@ func (c *Client) UnaryInterceptor(ctx context.Context, method string, req, reply
 		copyReply(reply, o.dst)
 	}
 	return nil
+}
+
+// runWithFallback runs the call under a policy that holds a fallback, with
+// [rampart.Get]: each attempt that answers returns a copy of its reply, so
+// that a fallback that caches results (fallback.LastGood) keeps one the
+// caller cannot change, and a fallback's value, of the reply's type,
+// becomes the reply.
+func (u *unaryCall) runWithFallback(p rampart.Policy) error {
+	u.keep = true
+	v, err := rampart.Get(u, p, runUnaryAttemptValue)
+	if err != nil {
+		return finishErr(u.Context, err)
+	}
+	o := u.answer.Load()
+	if v != nil && (o == nil || o.ret != v) {
+		// Not what an attempt returned: a fallback's value.
+		if reflect.TypeOf(v) != reflect.TypeOf(u.reply) {
+			return newError(codes.Internal, fmt.Errorf("rampartgrpc: %s: the fallback's value is a %T, the reply a %T", u.method, v, u.reply))
+		}
+		copyReply(u.reply, v)
+		return nil
+	}
+	if o == nil {
+		return nil // a fallback without a value
+	}
+	if o.err != nil {
+		return o.err
+	}
+	if o.dst != nil {
+		copyReply(u.reply, o.dst)
+	}
+	return nil
+}
+
+// runUnaryAttemptValue is [runUnaryAttempt] for [rampart.Get]: the value
+// is the answer's reply, a copy of it when the attempt decoded into the
+// caller's.
+func runUnaryAttemptValue(ctx context.Context) (any, error) {
+	if err := runUnaryAttempt(ctx); err != nil {
+		return nil, err
+	}
+	u, _ := ctx.Value(unaryKey{}).(*unaryCall)
+	if o := u.answer.Load(); o != nil {
+		return o.ret, nil
+	}
+	return nil, nil
 }
 
 // unaryCall is one call through [Client.UnaryInterceptor]. It is the
@@ -315,6 +380,7 @@ type unaryCall struct {
 	md              [2]metadata.MD          // the first attempt's headers and trailers
 	optBuf          [2]grpc.CallOption      // the first attempt's call options, when the caller gave none
 	h               *hedges                 // when the policy holds a hedge: which attempt committed
+	keep            bool                    // the policy holds a fallback: an answer keeps a copy of its reply as ret
 }
 
 type unaryKey struct{}
@@ -344,6 +410,7 @@ var errLostCall = errors.New("rampartgrpc: a policy ran the attempt under a cont
 type outcome struct {
 	dst any
 	err error
+	ret any // with a fallback in the policy: the value the attempt returned
 }
 
 // repliedInPlace is the outcome of an attempt that decoded its reply into
@@ -406,9 +473,14 @@ func (u *unaryCall) attempt(actx context.Context) error {
 		return errLostToCommit
 	}
 	if err == nil {
-		if dst == u.reply {
+		switch {
+		case u.keep && dst == u.reply:
+			u.answer.Store(&outcome{ret: cloneReply(dst)})
+		case u.keep:
+			u.answer.Store(&outcome{dst: dst, ret: dst})
+		case dst == u.reply:
 			u.answer.Store(repliedInPlace)
-		} else {
+		default:
 			u.answer.Store(&outcome{dst: dst})
 		}
 		return nil
@@ -436,6 +508,19 @@ func newReply(reply any) (any, bool) {
 		return nil, false
 	}
 	return reflect.New(t.Elem()).Interface(), true
+}
+
+// cloneReply returns a copy of reply, a pointer.
+func cloneReply(reply any) any {
+	if m, ok := reply.(proto.Message); ok {
+		return proto.Clone(m)
+	}
+	c, ok := newReply(reply)
+	if !ok {
+		return nil
+	}
+	reflect.ValueOf(c).Elem().Set(reflect.ValueOf(reply).Elem())
+	return c
 }
 
 // copyReply copies a hedge's reply into the caller's.

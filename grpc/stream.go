@@ -15,7 +15,6 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/rampart-go/rampart"
-	"github.com/rampart-go/rampart/hedge"
 )
 
 // StreamInterceptor is a [grpc.StreamClientInterceptor] that runs each
@@ -94,15 +93,16 @@ func (c *Client) StreamInterceptor(ctx context.Context, desc *grpc.StreamDesc, c
 
 var errNoStream = errors.New("rampartgrpc: the stream policy ended the call without opening a stream")
 
-// holdsHedge reports whether p is, or is a pipeline holding, a hedging
-// policy.
-func holdsHedge(p rampart.Policy) bool {
+// holds reports whether p is a T, or a pipeline holding one (at any
+// depth of nested pipelines; a T inside a policy of another kind is not
+// seen).
+func holds[T rampart.Policy](p rampart.Policy) bool {
 	switch p := p.(type) {
-	case *hedge.Policy:
+	case T:
 		return true
 	case *rampart.Chain:
 		for _, q := range p.Policies() {
-			if holdsHedge(q) {
+			if holds[T](q) {
 				return true
 			}
 		}
