@@ -46,11 +46,11 @@ var epoch = time.Now()
 // again in the caller's goroutine (a hedge's panic with its value; the
 // first attempt's as it was, stack included).
 func (p *Policy) Execute(ctx context.Context, next rampart.Next) error {
-	c := &call{p: p, parent: ctx, next: next}
+	c := &call{parent: ctx, next: next}
 	if p.est != nil {
 		c.start = p.mono()
 	}
-	c.plan = p.Begin()
+	c.plan = p.Begin() // c.plan.p is the policy
 	ok := false
 	defer func() {
 		if !ok {
@@ -94,29 +94,50 @@ func (p *Policy) mono() time.Duration {
 // call is one call of Execute: the first attempt's context, and the
 // coordination of the hedges once there are any.
 type call struct {
-	p      *Policy
 	parent context.Context
 	next   rampart.Next
 	start  time.Duration // on p.mono, in quantile mode
 	phase  atomic.Int32
-	over   atomic.Bool // the first attempt's context is cancelled: it lost, or the call ended
-	asked  atomic.Bool // the first attempt asked for Done
+	flags  atomic.Int32 // flagOver and the others below
+	// done is the first attempt's Done channel: made by Done, or
+	// closedChan when the context ended before anyone asked for it.
+	done atomic.Value // chan struct{}
 
-	mu     sync.Mutex
-	closed bool // done is closed, the parent registration released
-	shared bool // the call has been in the policy's timer queue
-	queued bool // the call is in the policy's timer queue, under its lock
-
-	done       chan struct{} // the first attempt's Done, made when asked
+	mu         sync.Mutex
 	timer      rampart.Timer // a timer of the call's own, if any
 	stopParent func() bool
 	plan       Call // the decisions; under mu once hedging
 	h          *hedging
 
-	// In the policy's timer queue, under its lock.
+	// In the policy's timer queue, under its lock (and flagQueued).
 	due          time.Duration // on monoNow
 	qprev, qnext *call
 }
+
+// Flags of a call, set by atomic or (never cleared, but flagQueued).
+const (
+	flagOver   int32 = 1 << iota // the first attempt's context is cancelled: it lost, or the call ended
+	flagClosed                   // done's channel is closed, or about to be by whoever set this
+	flagOwn                      // the call has a timer of its own (timer, under mu), never a place in the queue
+	flagReg                      // Done registered with the parent (stopParent, under mu)
+	flagQueued                   // in the policy's timer queue (under its lock)
+	// Why Err is not nil, once it is not (the first to decide wins):
+	causeEnded  // Canceled: the attempt lost, or the call ended
+	causeParent // the caller's context had ended: its Err
+	causes      = causeEnded | causeParent
+)
+
+// has reports whether any of the flags f is set.
+func (c *call) has(f int32) bool { return c.flags.Load()&f != 0 }
+
+// set sets the flags f, and reports whether any of them was set before.
+func (c *call) set(f int32) bool { return c.flags.Or(f)&f != 0 }
+
+// closedChan is the Done channel of a first attempt's context that ended
+// before anyone asked for it, as package context has one.
+var closedChan = make(chan struct{})
+
+func init() { close(closedChan) }
 
 // hedging is the state of a call that went past its first attempt. All
 // fields are guarded by call.mu until idle is closed.
@@ -145,85 +166,135 @@ func (c *call) Value(key any) any { return c.parent.Value(key) }
 // Err is not nil must have Done closed: the end of the call and the
 // parent's cancellation close Done a moment after they become visible here
 // (the parent's through a goroutine of package context), so Err closes it
-// itself first when the channel has been made. That takes the lock only on
-// a context that has ended.
+// itself first, or waits for whoever is closing it. The first Err that is
+// not nil is kept: the caller's context's error if it had ended by then,
+// else Canceled.
 func (c *call) Err() error {
-	err := context.Canceled
-	if !c.over.Load() {
-		if err = c.parent.Err(); err == nil {
+	flags := c.flags.Load()
+	if flags&causes == 0 {
+		cause := causeEnded
+		switch {
+		case c.parent.Err() != nil:
+			cause = causeParent
+		case flags&flagOver == 0:
 			return nil
 		}
+		for !c.flags.CompareAndSwap(flags, flags|cause) {
+			if flags = c.flags.Load(); flags&causes != 0 {
+				break // decided by another Err
+			}
+		}
+		flags = c.flags.Load()
 	}
-	if c.asked.Load() {
-		c.mu.Lock()
-		c.closeLocked()
-		c.mu.Unlock()
+	c.closeDone()
+	if flags&causeParent != 0 {
+		return c.parent.Err()
 	}
-	return err
+	return context.Canceled
 }
 
 // Done implements [context.Context] for the first attempt. The first call
 // makes the channel and arms the hedge timer: the attempt is about to wait.
+// It takes no lock on the policy's shared timer.
 func (c *call) Done() <-chan struct{} {
-	c.mu.Lock()
-	if c.done != nil {
-		defer c.mu.Unlock()
-		return c.done
+	if d := c.done.Load(); d != nil {
+		return d.(chan struct{})
 	}
 	done := make(chan struct{})
-	c.done = done
-	c.asked.Store(true)
-	if c.closed || c.over.Load() || c.parent.Err() != nil {
-		c.closed = true
-		close(done)
-		c.mu.Unlock()
+	if !c.done.CompareAndSwap(nil, done) {
+		// Made by another goroutine, or closedChan: the context ended.
+		return c.done.Load().(chan struct{})
+	}
+	if c.has(flagOver) || c.parent.Err() != nil {
+		c.closeDone()
 		return done
 	}
 	if c.phase.Load() == phaseFirst {
-		if d, ok := c.p.Delay(); ok {
+		if d, ok := c.plan.p.Delay(); ok {
 			// In quantile mode the delay counts from the call's start.
-			c.armLocked(d, c.p.est != nil)
+			c.armFirst(d, c.plan.p.est != nil)
 		}
 	}
-	c.mu.Unlock()
 	if c.parent.Done() != nil {
 		// Registered outside the lock, so no code of the parent's (its
-		// AfterFunc method, if it has one) runs under it.
+		// AfterFunc method, if it has one) runs under it. reg is stored
+		// before over is read under mu, and end stores over before it
+		// reads reg: one of the two releases the registration.
+		c.set(flagReg)
 		stop := context.AfterFunc(c.parent, c.parentDone)
 		c.mu.Lock()
-		if c.closed {
+		if c.has(flagOver) {
+			c.mu.Unlock()
 			stop()
 		} else {
 			c.stopParent = stop
+			c.mu.Unlock()
 		}
-		c.mu.Unlock()
 	}
 	return done
 }
 
-func (c *call) parentDone() {
+// String names the context, as the contexts of package context do.
+func (c *call) String() string { return fmt.Sprintf("%v.WithHedge(%s)", c.parent, c.plan.p.name) }
+
+// closeDone closes the first attempt's Done channel, once, without a lock,
+// and reports whether Done had made one: a context that ends before Done
+// is asked for gets closedChan; else the goroutine that sets closed closes
+// the channel, and any other waits until it has, so that no caller
+// returns while Done is open.
+func (c *call) closeDone() (made bool) {
+	if c.done.CompareAndSwap(nil, closedChan) {
+		return false
+	}
+	done := c.done.Load().(chan struct{})
+	if done == closedChan {
+		return false
+	}
+	if !c.set(flagClosed) {
+		close(done)
+	} else {
+		<-done
+	}
+	return true
+}
+
+func (c *call) parentDone() { c.closeDone() }
+
+// releaseParentLocked releases the parent registration, if any.
+func (c *call) releaseParentLocked() {
+	if c.stopParent != nil {
+		c.stopParent()
+		c.stopParent = nil
+	}
+}
+
+// armFirst arms the first hedge from Done, before any hedge: on the
+// policy's shared timer without a lock of the call's (the queue drops a
+// call that ended meanwhile), else under mu on a timer of the call's own.
+// own is stored before phase is read under mu, and end stores phase
+// before it reads own: one of the two stops the timer.
+func (c *call) armFirst(d time.Duration, fromStart bool) {
+	if c.plan.p.clock == nil {
+		if now, ok := monoNow(); ok {
+			c.plan.p.q.add(c, now, c.dueFrom(now, d, fromStart), true)
+			return
+		}
+	}
+	c.set(flagOwn)
 	c.mu.Lock()
-	c.closeLocked()
+	if c.phase.Load() == phaseFirst {
+		c.armLocked(d, fromStart)
+	}
 	c.mu.Unlock()
 }
 
-// String names the context, as the contexts of package context do.
-func (c *call) String() string { return fmt.Sprintf("%v.WithHedge(%s)", c.parent, c.p.name) }
-
-// closeLocked closes the first attempt's Done channel, if made, and
-// releases the parent registration. The timer stays: hedges may still be
-// due while the first attempt has ended.
-func (c *call) closeLocked() {
-	if c.closed {
-		return
+// dueFrom returns when a hedge d after now, or after the call's start if
+// fromStart, is due on monoNow's clock.
+func (c *call) dueFrom(now, d time.Duration, fromStart bool) time.Duration {
+	if fromStart {
+		now = c.start // on p.mono, which outside a bubble is monoNow's clock
 	}
-	c.closed = true
-	if c.done != nil {
-		close(c.done)
-	}
-	if c.stopParent != nil {
-		c.stopParent()
-	}
+	return dueAt(now, max(d, 0))
 }
 
 // armLocked sets the timer that starts the next hedge after d from now,
@@ -231,50 +302,63 @@ func (c *call) closeLocked() {
 // real clock, a timer of the call's own in a testing/synctest bubble (see
 // timerQueue) or on the policy's clock.
 func (c *call) armLocked(d time.Duration, fromStart bool) {
-	if c.p.clock == nil && c.timer == nil {
+	if c.plan.p.clock == nil && !c.has(flagOwn) {
 		if now, ok := monoNow(); ok {
-			from := now
-			if fromStart {
-				from = c.start // on p.mono, which outside a bubble is monoNow's clock
-			}
-			c.shared = true
-			c.p.q.add(c, now, dueAt(from, max(d, 0)))
+			c.plan.p.q.add(c, now, c.dueFrom(now, d, fromStart), false)
 			return
 		}
 	}
 	if fromStart {
-		d -= c.p.mono() - c.start
+		d -= c.plan.p.mono() - c.start
 	}
 	if c.timer != nil {
 		c.timer.Stop()
 	}
-	clock := c.p.clock
+	clock := c.plan.p.clock
 	if clock == nil {
 		clock = rampart.SystemClock()
 	}
+	c.set(flagOwn)
 	c.timer = clock.AfterFunc(max(d, 0), c.fire)
 }
 
+// stopTimerLocked stops the call's timer: its own, or its place in the
+// policy's shared one. A call that has a timer of its own is never in the
+// queue.
 func (c *call) stopTimerLocked() {
-	if c.shared {
-		c.p.q.remove(c)
-	}
-	if c.timer != nil {
-		c.timer.Stop()
+	if c.has(flagOwn) {
+		if c.timer != nil {
+			c.timer.Stop()
+		}
+	} else if c.plan.p.clock == nil {
+		c.plan.p.q.remove(c)
 	}
 }
 
-// end releases what a call that never hedged holds: the first attempt's
-// context is cancelled, its timer stopped.
+// end releases what a call holds once it is over: the first attempt's
+// context is cancelled, its timer stopped, its registration with the
+// parent released. A call whose first attempt never asked for Done has
+// none of these: that costs a compare-and-swap.
 func (c *call) end() {
-	c.over.Store(true)
-	// over is stored before asked is read, and Done stores asked before
-	// it reads over: one of the two sees the other, so a Done racing with
-	// the end of the call either finds it over or is released here.
-	if c.asked.Load() {
+	c.set(flagOver)
+	// over (and, on the way out of phaseFirst, phase) is stored before
+	// done is swapped here and before own and reg are read; Done swaps
+	// done before it reads over, armFirst stores own before it reads
+	// phase, Done stores reg before it reads over: either Done sees the
+	// call over and arms or registers nothing, or it is released here.
+	if !c.closeDone() {
+		return
+	}
+	if c.has(flagOwn) {
 		c.mu.Lock()
 		c.stopTimerLocked()
-		c.closeLocked()
+		c.mu.Unlock()
+	} else if c.plan.p.clock == nil {
+		c.plan.p.q.remove(c) // the queue's lock only
+	}
+	if c.has(flagReg) {
+		c.mu.Lock()
+		c.releaseParentLocked()
 		c.mu.Unlock()
 	}
 }
@@ -302,7 +386,7 @@ func (c *call) hedgingLocked() {
 	hctx, cancel := context.WithCancel(c.parent)
 	c.h = &hedging{
 		ctx: hctx, cancel: cancel, running: 1, idle: make(chan struct{}),
-		forks: make([]rampart.Next, c.p.maxHedges),
+		forks: make([]rampart.Next, c.plan.p.maxHedges),
 	}
 }
 
@@ -338,7 +422,7 @@ func (c *call) launch(err error) {
 	h.forks[n-2] = fork
 	actx := rampart.WithAttempt(h.ctx, rampart.Attempt{Number: n, Hedge: true})
 	if c.plan.More() {
-		if d, ok := c.p.Delay(); ok {
+		if d, ok := c.plan.p.Delay(); ok {
 			c.armLocked(d, false)
 		}
 	}
@@ -353,7 +437,7 @@ func (c *call) spend(n int, err error) (ok bool) {
 	defer func() {
 		if !ok {
 			if v := recover(); v != nil {
-				c.p.panics.Add(1)
+				c.plan.p.panics.Add(1)
 				c.mu.Lock()
 				if h := c.h; !h.decided {
 					h.decided, h.panicked, h.panicVal = true, true, v
@@ -362,8 +446,8 @@ func (c *call) spend(n int, err error) (ok bool) {
 			}
 		}
 	}()
-	delay, _ := c.p.Delay()
-	return c.p.spend(time.Time{}, n, delay, err)
+	delay, _ := c.plan.p.Delay()
+	return c.plan.p.spend(time.Time{}, n, delay, err)
 }
 
 // runHedge runs attempt n, a hedge, and reports its outcome.
@@ -372,12 +456,12 @@ func (c *call) runHedge(ctx context.Context, n int, fork rampart.Next) {
 	defer func() {
 		if !ok { // the attempt or the classifier panicked
 			v := recover()
-			c.p.panics.Add(1)
+			c.plan.p.panics.Add(1)
 			c.judged(n, nil, &panicValue{v: v, stack: debug.Stack()}, true)
 		}
 	}()
 	err := fork.Run(ctx)
-	final := c.p.final(c.parent, err)
+	final := c.plan.p.final(c.parent, err)
 	ok = true
 	c.judged(n, err, nil, final)
 }
@@ -433,8 +517,9 @@ func (c *call) settleLocked() {
 	c.stopTimerLocked()
 	h.cancel()
 	if !h.firstDone {
-		c.over.Store(true)
-		c.closeLocked()
+		c.set(flagOver)
+		c.closeDone()
+		c.releaseParentLocked()
 	}
 	if h.running == 0 {
 		select {
@@ -450,8 +535,8 @@ func (c *call) settleLocked() {
 // call's outcome.
 func (c *call) join(err error, final bool) error {
 	latency := time.Duration(-1)
-	if c.p.est != nil {
-		latency = c.p.mono() - c.start
+	if c.plan.p.est != nil {
+		latency = c.plan.p.mono() - c.start
 	}
 	c.mu.Lock()
 	c.phase.Store(phaseHedging) // from phaseFirst when the first attempt failed before any hedge
@@ -469,7 +554,7 @@ func (c *call) join(err error, final bool) error {
 		// The first attempt answered, or ran until a hedge did: either way
 		// its time is a sample of how long a first attempt takes, and
 		// keeping the losers' keeps the slow tail in the estimate.
-		c.p.Observe(latency)
+		c.plan.p.Observe(latency)
 	}
 	if h.winner > 1 {
 		c.next.Adopt(h.forks[h.winner-2])
@@ -487,7 +572,7 @@ func (c *call) join(err error, final bool) error {
 // state of the call, including one that had already ended.
 func (c *call) abort() {
 	if c.phase.CompareAndSwap(phaseFirst, phaseOver) || c.phase.Load() == phaseOver {
-		c.p.panics.Add(1)
+		c.plan.p.panics.Add(1)
 		c.end()
 		return
 	}
@@ -495,7 +580,7 @@ func (c *call) abort() {
 	c.hedgingLocked()
 	h := c.h
 	if !h.panicked { // else a hedge's panic, counted, raised again by join
-		c.p.panics.Add(1)
+		c.plan.p.panics.Add(1)
 	}
 	if !h.firstDone {
 		h.running--

@@ -45,9 +45,16 @@ func monoNow() (time.Duration, bool) {
 }
 
 // add schedules c's next hedge at due, now being the time on monoNow.
-func (q *timerQueue) add(c *call, now, due time.Duration) {
+// With first, the first hedge armed from Done without the call's lock:
+// a call that has left phaseFirst meanwhile (its end stores the phase,
+// then removes it under this lock) is not added.
+func (q *timerQueue) add(c *call, now, due time.Duration, first bool) {
 	q.mu.Lock()
-	if c.queued { // re-armed before it fired
+	if first && c.phase.Load() != phaseFirst {
+		q.mu.Unlock()
+		return
+	}
+	if c.has(flagQueued) { // re-armed before it fired
 		q.unlinkLocked(c)
 	}
 	c.due = due
@@ -68,7 +75,7 @@ func (q *timerQueue) add(c *call, now, due time.Duration) {
 	} else {
 		c.qnext.qprev = c
 	}
-	c.queued = true
+	c.set(flagQueued)
 	if !q.armed || due < q.at {
 		q.armLocked(now, due)
 	}
@@ -89,7 +96,7 @@ func (q *timerQueue) armLocked(now, due time.Duration) {
 // firing with nothing due costs less than resetting it on every call.
 func (q *timerQueue) remove(c *call) {
 	q.mu.Lock()
-	if c.queued {
+	if c.has(flagQueued) {
 		q.unlinkLocked(c)
 	}
 	q.mu.Unlock()
@@ -106,7 +113,8 @@ func (q *timerQueue) unlinkLocked(c *call) {
 	} else {
 		c.qnext.qprev = c.qprev
 	}
-	c.qprev, c.qnext, c.queued = nil, nil, false
+	c.qprev, c.qnext = nil, nil
+	c.flags.And(^flagQueued)
 }
 
 // run is the timer's callback: it starts the hedges that are due and sets
