@@ -74,6 +74,7 @@ func TestFirstAttemptContextBehavesAsPackageContext(t *testing.T) {
 	D, E, C, X := stepDone, stepErr, stepCause, stepCancelParent
 	cases := []struct{ during, after []ctxStep }{
 		{nil, []ctxStep{E, D, E, C}},             // never asked during the call
+		{nil, []ctxStep{D, E}},                   // ... and Done asked before Err after it
 		{[]ctxStep{E, D, E}, []ctxStep{D, E, C}}, // asked, ended by the call's end
 		// The caller cancels after the end: Err stays. (Cause is not
 		// compared: it finds the caller's cause through Value, as for every
@@ -159,13 +160,14 @@ func TestFirstAttemptContextUnderRacingCancellation(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range calls {
 			parent, cancelParent := context.WithCancelCause(context.Background())
+			ended := make(chan struct{})
 			_ = p.Do(parent, func(ctx context.Context) error {
 				for g := range 3 {
 					wg.Go(func() {
 						var done <-chan struct{}
 						var first error
 						for range 4 {
-							if g != 0 || done != nil { // one asks for Done first, the others read Err first
+							if g == 1 || done != nil { // one asks for Done first, the others read Err first
 								if d := ctx.Done(); done == nil {
 									done = d
 								} else if d != done {
@@ -193,6 +195,14 @@ func TestFirstAttemptContextUnderRacingCancellation(t *testing.T) {
 							}
 							done = ctx.Done()
 						}
+						<-ended
+						if g == 2 { // may ask for Done the first time now
+							select {
+							case <-ctx.Done():
+							default:
+								t.Error("Done open after the call ended")
+							}
+						}
 					})
 				}
 				if i%3 == 0 {
@@ -203,6 +213,7 @@ func TestFirstAttemptContextUnderRacingCancellation(t *testing.T) {
 				}
 				return nil
 			})
+			close(ended)
 			cancelParent(nil)
 		}
 		wg.Wait()

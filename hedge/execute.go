@@ -133,6 +133,9 @@ func (c *call) has(f int32) bool { return c.flags.Load()&f != 0 }
 // set sets the flags f, and reports whether any of them was set before.
 func (c *call) set(f int32) bool { return c.flags.Or(f)&f != 0 }
 
+// mark sets the flags f (one locked instruction, where set is a loop).
+func (c *call) mark(f int32) { c.flags.Or(f) }
+
 // closedChan is the Done channel of a first attempt's context that ended
 // before anyone asked for it, as package context has one.
 var closedChan = make(chan struct{})
@@ -220,7 +223,7 @@ func (c *call) Done() <-chan struct{} {
 		// AfterFunc method, if it has one) runs under it. reg is stored
 		// before over is read under mu, and end stores over before it
 		// reads reg: one of the two releases the registration.
-		c.set(flagReg)
+		c.mark(flagReg)
 		stop := context.AfterFunc(c.parent, c.parentDone)
 		c.mu.Lock()
 		if c.has(flagOver) {
@@ -280,7 +283,7 @@ func (c *call) armFirst(d time.Duration, fromStart bool) {
 			return
 		}
 	}
-	c.set(flagOwn)
+	c.mark(flagOwn)
 	c.mu.Lock()
 	if c.phase.Load() == phaseFirst {
 		c.armLocked(d, fromStart)
@@ -318,7 +321,7 @@ func (c *call) armLocked(d time.Duration, fromStart bool) {
 	if clock == nil {
 		clock = rampart.SystemClock()
 	}
-	c.set(flagOwn)
+	c.mark(flagOwn)
 	c.timer = clock.AfterFunc(max(d, 0), c.fire)
 }
 
@@ -340,14 +343,15 @@ func (c *call) stopTimerLocked() {
 // parent released. A call whose first attempt never asked for Done has
 // none of these: that costs a compare-and-swap.
 func (c *call) end() {
-	c.set(flagOver)
+	c.mark(flagOver)
 	// over (and, on the way out of phaseFirst, phase) is stored before
-	// done is swapped here and before own and reg are read; Done swaps
-	// done before it reads over, armFirst stores own before it reads
-	// phase, Done stores reg before it reads over: either Done sees the
-	// call over and arms or registers nothing, or it is released here.
-	if !c.closeDone() {
-		return
+	// done is read here and before own and reg are; Done swaps done
+	// before it reads over, armFirst stores own before it reads phase,
+	// Done stores reg before it reads over: either Done sees the call
+	// over, closes its channel and arms or registers nothing, or it is
+	// released here.
+	if c.done.Load() == nil || !c.closeDone() {
+		return // Done was not asked for: if it is, it finds the call over
 	}
 	if c.has(flagOwn) {
 		c.mu.Lock()
@@ -517,7 +521,7 @@ func (c *call) settleLocked() {
 	c.stopTimerLocked()
 	h.cancel()
 	if !h.firstDone {
-		c.set(flagOver)
+		c.mark(flagOver)
 		c.closeDone()
 		c.releaseParentLocked()
 	}

@@ -75,7 +75,7 @@ func (q *timerQueue) add(c *call, now, due time.Duration, first bool) {
 	} else {
 		c.qnext.qprev = c
 	}
-	c.set(flagQueued)
+	c.mark(flagQueued)
 	if !q.armed || due < q.at {
 		q.armLocked(now, due)
 	}
