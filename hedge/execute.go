@@ -3,6 +3,7 @@ package hedge
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -99,9 +100,9 @@ type call struct {
 	start  time.Duration // on p.mono, in quantile mode
 	phase  atomic.Int32
 	flags  atomic.Int32 // flagOver and the others below
-	// done is the first attempt's Done channel: made by Done, or
-	// closedChan when the context ended before anyone asked for it.
-	done atomic.Value // chan struct{}
+	// done is the first attempt's Done channel, made by the first Done:
+	// written once, by the Done that set flagAsked, before flagMade.
+	done chan struct{}
 
 	mu         sync.Mutex
 	timer      rampart.Timer // a timer of the call's own, if any
@@ -117,7 +118,9 @@ type call struct {
 // Flags of a call, set by atomic or (never cleared, but flagQueued).
 const (
 	flagOver   int32 = 1 << iota // the first attempt's context is cancelled: it lost, or the call ended
-	flagClosed                   // done's channel is closed, or about to be by whoever set this
+	flagAsked                    // a Done has started to make done
+	flagMade                     // done is made
+	flagClosed                   // done is closed, or about to be by whoever set this
 	flagOwn                      // the call has a timer of its own (timer, under mu), never a place in the queue
 	flagReg                      // Done registered with the parent (stopParent, under mu)
 	flagQueued                   // in the policy's timer queue (under its lock)
@@ -125,6 +128,7 @@ const (
 	causeEnded  // Canceled: the attempt lost, or the call ended
 	causeParent // the caller's context had ended: its Err
 	causes      = causeEnded | causeParent
+	ended       = flagOver | causes // Err is, or will be, not nil
 )
 
 // has reports whether any of the flags f is set.
@@ -135,12 +139,6 @@ func (c *call) set(f int32) bool { return c.flags.Or(f)&f != 0 }
 
 // mark sets the flags f (one locked instruction, where set is a loop).
 func (c *call) mark(f int32) { c.flags.Or(f) }
-
-// closedChan is the Done channel of a first attempt's context that ended
-// before anyone asked for it, as package context has one.
-var closedChan = make(chan struct{})
-
-func init() { close(closedChan) }
 
 // hedging is the state of a call that went past its first attempt. All
 // fields are guarded by call.mu until idle is closed.
@@ -198,17 +196,31 @@ func (c *call) Err() error {
 
 // Done implements [context.Context] for the first attempt. The first call
 // makes the channel and arms the hedge timer: the attempt is about to wait.
-// It takes no lock on the policy's shared timer.
+// It takes no lock of the call's on the policy's shared timer.
 func (c *call) Done() <-chan struct{} {
-	if d := c.done.Load(); d != nil {
-		return d.(chan struct{})
+	if c.flags.Load()&flagMade != 0 {
+		return c.done
 	}
 	done := make(chan struct{})
-	if !c.done.CompareAndSwap(nil, done) {
-		// Made by another goroutine, or closedChan: the context ended.
-		return c.done.Load().(chan struct{})
+	old := c.flags.Or(flagAsked)
+	if old&flagAsked != 0 { // another Done makes it
+		return c.waitMade()
 	}
-	if c.has(flagOver) || c.parent.Err() != nil {
+	// Published with a compare-and-swap unless the context has ended
+	// (end, or Err that found the parent done, set a flag first): then
+	// published closed, so that no Done ever returns an open channel
+	// after an Err that was not nil.
+	c.done = done
+	f := old | flagAsked
+	for f&ended == 0 && !c.flags.CompareAndSwap(f, f|flagMade) {
+		f = c.flags.Load()
+	}
+	if f&ended != 0 {
+		close(done)
+		c.mark(flagMade | flagClosed)
+		return done
+	}
+	if c.parent.Err() != nil {
 		c.closeDone()
 		return done
 	}
@@ -240,25 +252,33 @@ func (c *call) Done() <-chan struct{} {
 // String names the context, as the contexts of package context do.
 func (c *call) String() string { return fmt.Sprintf("%v.WithHedge(%s)", c.parent, c.plan.p.name) }
 
-// closeDone closes the first attempt's Done channel, once, without a lock,
-// and reports whether Done had made one: a context that ends before Done
-// is asked for gets closedChan; else the goroutine that sets closed closes
-// the channel, and any other waits until it has, so that no caller
-// returns while Done is open.
-func (c *call) closeDone() (made bool) {
-	if c.done.CompareAndSwap(nil, closedChan) {
+// closeDone closes the first attempt's Done channel once the context has
+// ended (over, a cause set, or the parent done), without a lock. A Done
+// that has not started yet finds the context ended and returns a closed
+// channel; one that has, is waited for. Of those that then find the
+// channel made, the one that sets flagClosed closes it and the others wait
+// until it has, so that none returns while Done is open. It reports
+// whether Done had been asked for.
+func (c *call) closeDone() (asked bool) {
+	if c.flags.Load()&flagAsked == 0 {
 		return false
 	}
-	done := c.done.Load().(chan struct{})
-	if done == closedChan {
-		return false
-	}
+	done := c.waitMade()
 	if !c.set(flagClosed) {
 		close(done)
 	} else {
 		<-done
 	}
 	return true
+}
+
+// waitMade returns done once the Done that asked first has made it: it is
+// between two atomic instructions, so this yields rarely, and briefly.
+func (c *call) waitMade() chan struct{} {
+	for c.flags.Load()&flagMade == 0 {
+		runtime.Gosched()
+	}
+	return c.done
 }
 
 func (c *call) parentDone() { c.closeDone() }
@@ -343,16 +363,16 @@ func (c *call) stopTimerLocked() {
 // parent released. A call whose first attempt never asked for Done has
 // none of these: that costs a compare-and-swap.
 func (c *call) end() {
-	c.mark(flagOver)
 	// over (and, on the way out of phaseFirst, phase) is stored before
-	// done is read here and before own and reg are; Done swaps done
+	// asked, own and reg are read here; Done stores asked, then made,
 	// before it reads over, armFirst stores own before it reads phase,
 	// Done stores reg before it reads over: either Done sees the call
 	// over, closes its channel and arms or registers nothing, or it is
 	// released here.
-	if c.done.Load() == nil || !c.closeDone() {
+	if c.flags.Or(flagOver)&flagAsked == 0 {
 		return // Done was not asked for: if it is, it finds the call over
 	}
+	c.closeDone()
 	if c.has(flagOwn) {
 		c.mu.Lock()
 		c.stopTimerLocked()
