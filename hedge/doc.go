@@ -51,9 +51,7 @@
 // calls waiting, ordered by the time their hedge is due, and one runtime
 // timer set to the earliest, which starts the hedges that are due. A call
 // that waits costs a second allocation (its Done channel), a clock read
-// and two short holds of that list's lock, and no timer of its own; the
-// context itself takes no lock (its Done channel is made, published and
-// closed by atomic operations on one word). Under
+// and two short holds of that list's lock, and no timer of its own. Under
 // a caller's context that can be cancelled, watching that context costs
 // three allocations more (package context's AfterFunc). In a
 // testing/synctest bubble, and on a [Config.Clock], each call has a timer

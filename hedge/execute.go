@@ -3,7 +3,6 @@ package hedge
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -99,46 +98,27 @@ type call struct {
 	next   rampart.Next
 	start  time.Duration // on p.mono, in quantile mode
 	phase  atomic.Int32
-	flags  atomic.Int32 // flagOver and the others below
-	// done is the first attempt's Done channel, made by the first Done:
-	// written once, by the Done that set flagAsked, before flagMade.
-	done chan struct{}
+	over   atomic.Bool // the first attempt's context is cancelled: it lost, or the call ended
+	asked  atomic.Bool // the first attempt asked for Done
+	// Under mu: Err has been not nil, and stays what it was then: the
+	// parent's error if errParent, else Canceled.
+	errSet, errParent bool
 
-	mu         sync.Mutex
+	mu     sync.Mutex
+	closed bool // done is closed, the parent registration released
+	shared bool // the call has been in the policy's timer queue
+	queued bool // the call is in the policy's timer queue, under its lock
+
+	done       chan struct{} // the first attempt's Done, made when asked
 	timer      rampart.Timer // a timer of the call's own, if any
 	stopParent func() bool
 	plan       Call // the decisions; under mu once hedging
 	h          *hedging
 
-	// In the policy's timer queue, under its lock (and flagQueued).
+	// In the policy's timer queue, under its lock.
 	due          time.Duration // on monoNow
 	qprev, qnext *call
 }
-
-// Flags of a call, set by atomic or (never cleared, but flagQueued).
-const (
-	flagOver   int32 = 1 << iota // the first attempt's context is cancelled: it lost, or the call ended
-	flagAsked                    // a Done has started to make done
-	flagMade                     // done is made
-	flagClosed                   // done is closed, or about to be by whoever set this
-	flagOwn                      // the call has a timer of its own (timer, under mu), never a place in the queue
-	flagReg                      // Done registered with the parent (stopParent, under mu)
-	flagQueued                   // in the policy's timer queue (under its lock)
-	// Why Err is not nil, once it is not (the first to decide wins):
-	causeEnded  // Canceled: the attempt lost, or the call ended
-	causeParent // the caller's context had ended: its Err
-	causes      = causeEnded | causeParent
-	ended       = flagOver | causes // Err is, or will be, not nil
-)
-
-// has reports whether any of the flags f is set.
-func (c *call) has(f int32) bool { return c.flags.Load()&f != 0 }
-
-// set sets the flags f, and reports whether any of them was set before.
-func (c *call) set(f int32) bool { return c.flags.Or(f)&f != 0 }
-
-// mark sets the flags f (one locked instruction, where set is a loop).
-func (c *call) mark(f int32) { c.flags.Or(f) }
 
 // hedging is the state of a call that went past its first attempt. All
 // fields are guarded by call.mu until idle is closed.
@@ -167,28 +147,21 @@ func (c *call) Value(key any) any { return c.parent.Value(key) }
 // Err is not nil must have Done closed: the end of the call and the
 // parent's cancellation close Done a moment after they become visible here
 // (the parent's through a goroutine of package context), so Err closes it
-// itself first, or waits for whoever is closing it. The first Err that is
-// not nil is kept: the caller's context's error if it had ended by then,
-// else Canceled.
+// itself first. Once not nil, Err stays what it was first, as package
+// context's does: the caller's context's error if it had ended by then,
+// else Canceled. That takes the lock only on a context that has ended.
 func (c *call) Err() error {
-	flags := c.flags.Load()
-	if flags&causes == 0 {
-		cause := causeEnded
-		switch {
-		case c.parent.Err() != nil:
-			cause = causeParent
-		case flags&flagOver == 0:
-			return nil
-		}
-		for !c.flags.CompareAndSwap(flags, flags|cause) {
-			if flags = c.flags.Load(); flags&causes != 0 {
-				break // decided by another Err
-			}
-		}
-		flags = c.flags.Load()
+	if !c.over.Load() && c.parent.Err() == nil {
+		return nil
 	}
-	c.closeDone()
-	if flags&causeParent != 0 {
+	c.mu.Lock()
+	if !c.errSet {
+		c.errSet, c.errParent = true, c.parent.Err() != nil
+	}
+	byParent := c.errParent
+	c.closeLocked()
+	c.mu.Unlock()
+	if byParent {
 		return c.parent.Err()
 	}
 	return context.Canceled
@@ -196,128 +169,66 @@ func (c *call) Err() error {
 
 // Done implements [context.Context] for the first attempt. The first call
 // makes the channel and arms the hedge timer: the attempt is about to wait.
-// It takes no lock of the call's on the policy's shared timer.
 func (c *call) Done() <-chan struct{} {
-	if c.flags.Load()&flagMade != 0 {
+	c.mu.Lock()
+	if c.done != nil {
+		defer c.mu.Unlock()
 		return c.done
 	}
 	done := make(chan struct{})
-	old := c.flags.Or(flagAsked)
-	if old&flagAsked != 0 { // another Done makes it
-		return c.waitMade()
-	}
-	// Published with a compare-and-swap unless the context has ended
-	// (end, or Err that found the parent done, set a flag first): then
-	// published closed, so that no Done ever returns an open channel
-	// after an Err that was not nil.
 	c.done = done
-	f := old | flagAsked
-	for f&ended == 0 && !c.flags.CompareAndSwap(f, f|flagMade) {
-		f = c.flags.Load()
-	}
-	if f&ended != 0 {
+	c.asked.Store(true)
+	if c.closed || c.over.Load() || c.parent.Err() != nil {
+		c.closed = true
 		close(done)
-		c.mark(flagMade | flagClosed)
-		return done
-	}
-	if c.parent.Err() != nil {
-		c.closeDone()
+		c.mu.Unlock()
 		return done
 	}
 	if c.phase.Load() == phaseFirst {
 		if d, ok := c.plan.p.Delay(); ok {
 			// In quantile mode the delay counts from the call's start.
-			c.armFirst(d, c.plan.p.est != nil)
+			c.armLocked(d, c.plan.p.est != nil)
 		}
 	}
+	c.mu.Unlock()
 	if c.parent.Done() != nil {
 		// Registered outside the lock, so no code of the parent's (its
-		// AfterFunc method, if it has one) runs under it. reg is stored
-		// before over is read under mu, and end stores over before it
-		// reads reg: one of the two releases the registration.
-		c.mark(flagReg)
+		// AfterFunc method, if it has one) runs under it.
 		stop := context.AfterFunc(c.parent, c.parentDone)
 		c.mu.Lock()
-		if c.has(flagOver) {
-			c.mu.Unlock()
+		if c.closed {
 			stop()
 		} else {
 			c.stopParent = stop
-			c.mu.Unlock()
 		}
+		c.mu.Unlock()
 	}
 	return done
+}
+
+func (c *call) parentDone() {
+	c.mu.Lock()
+	c.closeLocked()
+	c.mu.Unlock()
 }
 
 // String names the context, as the contexts of package context do.
 func (c *call) String() string { return fmt.Sprintf("%v.WithHedge(%s)", c.parent, c.plan.p.name) }
 
-// closeDone closes the first attempt's Done channel once the context has
-// ended (over, a cause set, or the parent done), without a lock. A Done
-// that has not started yet finds the context ended and returns a closed
-// channel; one that has, is waited for. Of those that then find the
-// channel made, the one that sets flagClosed closes it and the others wait
-// until it has, so that none returns while Done is open. It reports
-// whether Done had been asked for.
-func (c *call) closeDone() (asked bool) {
-	if c.flags.Load()&flagAsked == 0 {
-		return false
+// closeLocked closes the first attempt's Done channel, if made, and
+// releases the parent registration. The timer stays: hedges may still be
+// due while the first attempt has ended.
+func (c *call) closeLocked() {
+	if c.closed {
+		return
 	}
-	done := c.waitMade()
-	if !c.set(flagClosed) {
-		close(done)
-	} else {
-		<-done
+	c.closed = true
+	if c.done != nil {
+		close(c.done)
 	}
-	return true
-}
-
-// waitMade returns done once the Done that asked first has made it: it is
-// between two atomic instructions, so this yields rarely, and briefly.
-func (c *call) waitMade() chan struct{} {
-	for c.flags.Load()&flagMade == 0 {
-		runtime.Gosched()
-	}
-	return c.done
-}
-
-func (c *call) parentDone() { c.closeDone() }
-
-// releaseParentLocked releases the parent registration, if any.
-func (c *call) releaseParentLocked() {
 	if c.stopParent != nil {
 		c.stopParent()
-		c.stopParent = nil
 	}
-}
-
-// armFirst arms the first hedge from Done, before any hedge: on the
-// policy's shared timer without a lock of the call's (the queue drops a
-// call that ended meanwhile), else under mu on a timer of the call's own.
-// own is stored before phase is read under mu, and end stores phase
-// before it reads own: one of the two stops the timer.
-func (c *call) armFirst(d time.Duration, fromStart bool) {
-	if c.plan.p.clock == nil {
-		if now, ok := monoNow(); ok {
-			c.plan.p.q.add(c, now, c.dueFrom(now, d, fromStart), true)
-			return
-		}
-	}
-	c.mark(flagOwn)
-	c.mu.Lock()
-	if c.phase.Load() == phaseFirst {
-		c.armLocked(d, fromStart)
-	}
-	c.mu.Unlock()
-}
-
-// dueFrom returns when a hedge d after now, or after the call's start if
-// fromStart, is due on monoNow's clock.
-func (c *call) dueFrom(now, d time.Duration, fromStart bool) time.Duration {
-	if fromStart {
-		now = c.start // on p.mono, which outside a bubble is monoNow's clock
-	}
-	return dueAt(now, max(d, 0))
 }
 
 // armLocked sets the timer that starts the next hedge after d from now,
@@ -325,9 +236,14 @@ func (c *call) dueFrom(now, d time.Duration, fromStart bool) time.Duration {
 // real clock, a timer of the call's own in a testing/synctest bubble (see
 // timerQueue) or on the policy's clock.
 func (c *call) armLocked(d time.Duration, fromStart bool) {
-	if c.plan.p.clock == nil && !c.has(flagOwn) {
+	if c.plan.p.clock == nil && c.timer == nil {
 		if now, ok := monoNow(); ok {
-			c.plan.p.q.add(c, now, c.dueFrom(now, d, fromStart), false)
+			from := now
+			if fromStart {
+				from = c.start // on p.mono, which outside a bubble is monoNow's clock
+			}
+			c.shared = true
+			c.plan.p.q.add(c, now, dueAt(from, max(d, 0)))
 			return
 		}
 	}
@@ -341,48 +257,29 @@ func (c *call) armLocked(d time.Duration, fromStart bool) {
 	if clock == nil {
 		clock = rampart.SystemClock()
 	}
-	c.mark(flagOwn)
 	c.timer = clock.AfterFunc(max(d, 0), c.fire)
 }
 
-// stopTimerLocked stops the call's timer: its own, or its place in the
-// policy's shared one. A call that has a timer of its own is never in the
-// queue.
 func (c *call) stopTimerLocked() {
-	if c.has(flagOwn) {
-		if c.timer != nil {
-			c.timer.Stop()
-		}
-	} else if c.plan.p.clock == nil {
+	if c.shared {
 		c.plan.p.q.remove(c)
+	}
+	if c.timer != nil {
+		c.timer.Stop()
 	}
 }
 
-// end releases what a call holds once it is over: the first attempt's
-// context is cancelled, its timer stopped, its registration with the
-// parent released. A call whose first attempt never asked for Done has
-// none of these: that costs a compare-and-swap.
+// end releases what a call that never hedged holds: the first attempt's
+// context is cancelled, its timer stopped.
 func (c *call) end() {
-	// over (and, on the way out of phaseFirst, phase) is stored before
-	// asked, own and reg are read here; Done stores asked, then made,
-	// before it reads over, armFirst stores own before it reads phase,
-	// Done stores reg before it reads over: either Done sees the call
-	// over, closes its channel and arms or registers nothing, or it is
-	// released here.
-	if c.flags.Or(flagOver)&flagAsked == 0 {
-		return // Done was not asked for: if it is, it finds the call over
-	}
-	c.closeDone()
-	if c.has(flagOwn) {
+	c.over.Store(true)
+	// over is stored before asked is read, and Done stores asked before
+	// it reads over: one of the two sees the other, so a Done racing with
+	// the end of the call either finds it over or is released here.
+	if c.asked.Load() {
 		c.mu.Lock()
 		c.stopTimerLocked()
-		c.mu.Unlock()
-	} else if c.plan.p.clock == nil {
-		c.plan.p.q.remove(c) // the queue's lock only
-	}
-	if c.has(flagReg) {
-		c.mu.Lock()
-		c.releaseParentLocked()
+		c.closeLocked()
 		c.mu.Unlock()
 	}
 }
@@ -541,9 +438,8 @@ func (c *call) settleLocked() {
 	c.stopTimerLocked()
 	h.cancel()
 	if !h.firstDone {
-		c.mark(flagOver)
-		c.closeDone()
-		c.releaseParentLocked()
+		c.over.Store(true)
+		c.closeLocked()
 	}
 	if h.running == 0 {
 		select {

@@ -45,16 +45,9 @@ func monoNow() (time.Duration, bool) {
 }
 
 // add schedules c's next hedge at due, now being the time on monoNow.
-// With first, the first hedge armed from Done without the call's lock:
-// a call that has left phaseFirst meanwhile (its end stores the phase,
-// then removes it under this lock) is not added.
-func (q *timerQueue) add(c *call, now, due time.Duration, first bool) {
+func (q *timerQueue) add(c *call, now, due time.Duration) {
 	q.mu.Lock()
-	if first && c.phase.Load() != phaseFirst {
-		q.mu.Unlock()
-		return
-	}
-	if c.has(flagQueued) { // re-armed before it fired
+	if c.queued { // re-armed before it fired
 		q.unlinkLocked(c)
 	}
 	c.due = due
@@ -75,7 +68,7 @@ func (q *timerQueue) add(c *call, now, due time.Duration, first bool) {
 	} else {
 		c.qnext.qprev = c
 	}
-	c.mark(flagQueued)
+	c.queued = true
 	if !q.armed || due < q.at {
 		q.armLocked(now, due)
 	}
@@ -96,7 +89,7 @@ func (q *timerQueue) armLocked(now, due time.Duration) {
 // firing with nothing due costs less than resetting it on every call.
 func (q *timerQueue) remove(c *call) {
 	q.mu.Lock()
-	if c.has(flagQueued) {
+	if c.queued {
 		q.unlinkLocked(c)
 	}
 	q.mu.Unlock()
@@ -113,8 +106,7 @@ func (q *timerQueue) unlinkLocked(c *call) {
 	} else {
 		c.qnext.qprev = c.qprev
 	}
-	c.qprev, c.qnext = nil, nil
-	c.flags.And(^flagQueued)
+	c.qprev, c.qnext, c.queued = nil, nil, false
 }
 
 // run is the timer's callback: it starts the hedges that are due and sets

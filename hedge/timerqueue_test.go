@@ -15,7 +15,7 @@ func (q *timerQueue) dues(t *testing.T) []time.Duration {
 	var ds []time.Duration
 	var prev *call
 	for c := q.head; c != nil; c = c.qnext {
-		if c.qprev != prev || !c.has(flagQueued) {
+		if c.qprev != prev || !c.queued {
 			t.Fatalf("broken links at due %v", c.due)
 		}
 		ds = append(ds, c.due)
@@ -45,7 +45,7 @@ func TestTimerQueueKeepsCallsInDueOrder(t *testing.T) {
 	calls := make([]*call, 5)
 	for i, d := range []time.Duration{3 * h, 5 * h, 4 * h, 1 * h, 5 * h} {
 		calls[i] = &call{}
-		q.add(calls[i], now, now+d, false)
+		q.add(calls[i], now, now+d)
 	}
 	want := []time.Duration{now + h, now + 3*h, now + 4*h, now + 5*h, now + 5*h}
 	if got := q.dues(t); !slices.Equal(got, want) {
@@ -65,7 +65,7 @@ func TestTimerQueueKeepsCallsInDueOrder(t *testing.T) {
 	if got := q.dues(t); !slices.Equal(got, []time.Duration{now + 3*h, now + 5*h}) {
 		t.Fatalf("after removals, dues %v", got)
 	}
-	q.add(calls[1], now, now+2*h, false) // re-armed before it fired
+	q.add(calls[1], now, now+2*h) // re-armed before it fired
 	if got := q.dues(t); !slices.Equal(got, []time.Duration{now + 2*h, now + 3*h}) {
 		t.Fatalf("after re-arming, dues %v", got)
 	}
