@@ -46,11 +46,11 @@ var epoch = time.Now()
 // again in the caller's goroutine (a hedge's panic with its value; the
 // first attempt's as it was, stack included).
 func (p *Policy) Execute(ctx context.Context, next rampart.Next) error {
-	c := &call{p: p, parent: ctx, next: next}
+	c := &call{parent: ctx, next: next}
 	if p.est != nil {
 		c.start = p.mono()
 	}
-	c.plan = p.Begin()
+	c.plan = p.Begin() // c.plan.p is the policy
 	ok := false
 	defer func() {
 		if !ok {
@@ -94,13 +94,15 @@ func (p *Policy) mono() time.Duration {
 // call is one call of Execute: the first attempt's context, and the
 // coordination of the hedges once there are any.
 type call struct {
-	p      *Policy
 	parent context.Context
 	next   rampart.Next
 	start  time.Duration // on p.mono, in quantile mode
 	phase  atomic.Int32
 	over   atomic.Bool // the first attempt's context is cancelled: it lost, or the call ended
 	asked  atomic.Bool // the first attempt asked for Done
+	// Under mu: Err has been not nil, and stays what it was then: the
+	// parent's error if errParent, else Canceled.
+	errSet, errParent bool
 
 	mu     sync.Mutex
 	closed bool // done is closed, the parent registration released
@@ -145,21 +147,24 @@ func (c *call) Value(key any) any { return c.parent.Value(key) }
 // Err is not nil must have Done closed: the end of the call and the
 // parent's cancellation close Done a moment after they become visible here
 // (the parent's through a goroutine of package context), so Err closes it
-// itself first when the channel has been made. That takes the lock only on
-// a context that has ended.
+// itself first. Once not nil, Err stays what it was first, as package
+// context's does: the caller's context's error if it had ended by then,
+// else Canceled. That takes the lock only on a context that has ended.
 func (c *call) Err() error {
-	err := context.Canceled
-	if !c.over.Load() {
-		if err = c.parent.Err(); err == nil {
-			return nil
-		}
+	if !c.over.Load() && c.parent.Err() == nil {
+		return nil
 	}
-	if c.asked.Load() {
-		c.mu.Lock()
-		c.closeLocked()
-		c.mu.Unlock()
+	c.mu.Lock()
+	if !c.errSet {
+		c.errSet, c.errParent = true, c.parent.Err() != nil
 	}
-	return err
+	byParent := c.errParent
+	c.closeLocked()
+	c.mu.Unlock()
+	if byParent {
+		return c.parent.Err()
+	}
+	return context.Canceled
 }
 
 // Done implements [context.Context] for the first attempt. The first call
@@ -180,9 +185,9 @@ func (c *call) Done() <-chan struct{} {
 		return done
 	}
 	if c.phase.Load() == phaseFirst {
-		if d, ok := c.p.Delay(); ok {
+		if d, ok := c.plan.p.Delay(); ok {
 			// In quantile mode the delay counts from the call's start.
-			c.armLocked(d, c.p.est != nil)
+			c.armLocked(d, c.plan.p.est != nil)
 		}
 	}
 	c.mu.Unlock()
@@ -208,7 +213,7 @@ func (c *call) parentDone() {
 }
 
 // String names the context, as the contexts of package context do.
-func (c *call) String() string { return fmt.Sprintf("%v.WithHedge(%s)", c.parent, c.p.name) }
+func (c *call) String() string { return fmt.Sprintf("%v.WithHedge(%s)", c.parent, c.plan.p.name) }
 
 // closeLocked closes the first attempt's Done channel, if made, and
 // releases the parent registration. The timer stays: hedges may still be
@@ -231,24 +236,24 @@ func (c *call) closeLocked() {
 // real clock, a timer of the call's own in a testing/synctest bubble (see
 // timerQueue) or on the policy's clock.
 func (c *call) armLocked(d time.Duration, fromStart bool) {
-	if c.p.clock == nil && c.timer == nil {
+	if c.plan.p.clock == nil && c.timer == nil {
 		if now, ok := monoNow(); ok {
 			from := now
 			if fromStart {
 				from = c.start // on p.mono, which outside a bubble is monoNow's clock
 			}
 			c.shared = true
-			c.p.q.add(c, now, dueAt(from, max(d, 0)))
+			c.plan.p.q.add(c, now, dueAt(from, max(d, 0)))
 			return
 		}
 	}
 	if fromStart {
-		d -= c.p.mono() - c.start
+		d -= c.plan.p.mono() - c.start
 	}
 	if c.timer != nil {
 		c.timer.Stop()
 	}
-	clock := c.p.clock
+	clock := c.plan.p.clock
 	if clock == nil {
 		clock = rampart.SystemClock()
 	}
@@ -257,7 +262,7 @@ func (c *call) armLocked(d time.Duration, fromStart bool) {
 
 func (c *call) stopTimerLocked() {
 	if c.shared {
-		c.p.q.remove(c)
+		c.plan.p.q.remove(c)
 	}
 	if c.timer != nil {
 		c.timer.Stop()
@@ -302,7 +307,7 @@ func (c *call) hedgingLocked() {
 	hctx, cancel := context.WithCancel(c.parent)
 	c.h = &hedging{
 		ctx: hctx, cancel: cancel, running: 1, idle: make(chan struct{}),
-		forks: make([]rampart.Next, c.p.maxHedges),
+		forks: make([]rampart.Next, c.plan.p.maxHedges),
 	}
 }
 
@@ -338,7 +343,7 @@ func (c *call) launch(err error) {
 	h.forks[n-2] = fork
 	actx := rampart.WithAttempt(h.ctx, rampart.Attempt{Number: n, Hedge: true})
 	if c.plan.More() {
-		if d, ok := c.p.Delay(); ok {
+		if d, ok := c.plan.p.Delay(); ok {
 			c.armLocked(d, false)
 		}
 	}
@@ -353,7 +358,7 @@ func (c *call) spend(n int, err error) (ok bool) {
 	defer func() {
 		if !ok {
 			if v := recover(); v != nil {
-				c.p.panics.Add(1)
+				c.plan.p.panics.Add(1)
 				c.mu.Lock()
 				if h := c.h; !h.decided {
 					h.decided, h.panicked, h.panicVal = true, true, v
@@ -362,8 +367,8 @@ func (c *call) spend(n int, err error) (ok bool) {
 			}
 		}
 	}()
-	delay, _ := c.p.Delay()
-	return c.p.spend(time.Time{}, n, delay, err)
+	delay, _ := c.plan.p.Delay()
+	return c.plan.p.spend(time.Time{}, n, delay, err)
 }
 
 // runHedge runs attempt n, a hedge, and reports its outcome.
@@ -372,12 +377,12 @@ func (c *call) runHedge(ctx context.Context, n int, fork rampart.Next) {
 	defer func() {
 		if !ok { // the attempt or the classifier panicked
 			v := recover()
-			c.p.panics.Add(1)
+			c.plan.p.panics.Add(1)
 			c.judged(n, nil, &panicValue{v: v, stack: debug.Stack()}, true)
 		}
 	}()
 	err := fork.Run(ctx)
-	final := c.p.final(c.parent, err)
+	final := c.plan.p.final(c.parent, err)
 	ok = true
 	c.judged(n, err, nil, final)
 }
@@ -450,8 +455,8 @@ func (c *call) settleLocked() {
 // call's outcome.
 func (c *call) join(err error, final bool) error {
 	latency := time.Duration(-1)
-	if c.p.est != nil {
-		latency = c.p.mono() - c.start
+	if c.plan.p.est != nil {
+		latency = c.plan.p.mono() - c.start
 	}
 	c.mu.Lock()
 	c.phase.Store(phaseHedging) // from phaseFirst when the first attempt failed before any hedge
@@ -469,7 +474,7 @@ func (c *call) join(err error, final bool) error {
 		// The first attempt answered, or ran until a hedge did: either way
 		// its time is a sample of how long a first attempt takes, and
 		// keeping the losers' keeps the slow tail in the estimate.
-		c.p.Observe(latency)
+		c.plan.p.Observe(latency)
 	}
 	if h.winner > 1 {
 		c.next.Adopt(h.forks[h.winner-2])
@@ -487,7 +492,7 @@ func (c *call) join(err error, final bool) error {
 // state of the call, including one that had already ended.
 func (c *call) abort() {
 	if c.phase.CompareAndSwap(phaseFirst, phaseOver) || c.phase.Load() == phaseOver {
-		c.p.panics.Add(1)
+		c.plan.p.panics.Add(1)
 		c.end()
 		return
 	}
@@ -495,7 +500,7 @@ func (c *call) abort() {
 	c.hedgingLocked()
 	h := c.h
 	if !h.panicked { // else a hedge's panic, counted, raised again by join
-		c.p.panics.Add(1)
+		c.plan.p.panics.Add(1)
 	}
 	if !h.firstDone {
 		h.running--
