@@ -334,7 +334,7 @@ func (c *Client) UnaryInterceptor(ctx context.Context, method string, req, reply
 		u = new(unaryCall)
 	}
 	u.Context, u.c, u.method, u.req, u.reply, u.cc, u.invoker, u.opts = ctx, c, method, req, reply, cc, invoker, opts
-	u.reuse = mp.reuse
+	u.sequential, u.reuse = mp.reuse, mp.reuse
 	if mp.hedges {
 		u.h = new(hedges)
 	}
@@ -350,7 +350,7 @@ func (c *Client) UnaryInterceptor(ctx context.Context, method string, req, reply
 		return finishErr(ctx, err)
 	}
 	if o == nil {
-		return nil // a policy answered without an attempt
+		return nil // the reply is in place, or a policy answered without an attempt
 	}
 	if o.err != nil {
 		return o.err
@@ -371,12 +371,9 @@ var unaryCalls = sync.Pool{New: func() any { return new(unaryCall) }}
 // under u itself, so that gRPC was given the caller's context, not one
 // derived from u, which it might still hold (see [unaryCall.attempt]).
 func (u *unaryCall) release() {
-	u.Context, u.c, u.req, u.reply, u.cc, u.invoker, u.opts = nil, nil, nil, nil, nil, nil, nil
-	u.method = ""
-	u.attempts.Store(0)
-	u.answer.Store(nil)
-	u.md = [2]metadata.MD{}
-	u.optBuf = [2]grpc.CallOption{}
+	// Plain writes: nothing else sees u now, and the pool orders them
+	// before the next call's.
+	*u = unaryCall{}
 	unaryCalls.Put(u)
 }
 
@@ -443,6 +440,8 @@ type unaryCall struct {
 	optBuf          [2]grpc.CallOption      // the first attempt's call options, when the caller gave none
 	h               *hedges                 // when the policy holds a hedge: which attempt committed
 	keep            bool                    // the policy holds a fallback: an answer keeps a copy of its reply as ret
+	sequential      bool                    // the policy runs attempts one after another, on the caller's goroutine (see keepsNoContext)
+	seq             int32                   // attempts so far, when sequential (attempts otherwise)
 	reuse           bool                    // u goes back to unaryCalls when the call returns (see release)
 }
 
@@ -450,7 +449,7 @@ type unaryKey struct{}
 
 // Value implements [context.Context].
 func (u *unaryCall) Value(key any) any {
-	if key == (unaryKey{}) {
+	if _, ok := key.(unaryKey); ok {
 		return u
 	}
 	return u.Context.Value(key)
@@ -497,7 +496,14 @@ func (e *callerGoneError) Unwrap() []error { return []error{e.err, e.ctxErr} }
 var errHedgeReply = errors.New("rampartgrpc: cannot hedge a call whose reply is not a non-nil pointer")
 
 func (u *unaryCall) attempt(actx context.Context) error {
-	n := u.attempts.Add(1)
+	var n int32
+	if u.sequential {
+		// No other attempt runs beside this one: plain memory will do.
+		u.seq++
+		n = u.seq
+	} else {
+		n = u.attempts.Add(1)
+	}
 	dst := u.reply
 	octx := actx
 	// The first attempt uses the call's own header and trailer slots and
@@ -531,14 +537,13 @@ func (u *unaryCall) attempt(actx context.Context) error {
 		}
 	}
 	opts = append(append(opts, u.opts...), grpc.Header(&md[0]), grpc.Trailer(&md[1]))
-	if octx == context.Context(u) {
+	if ou, ok := octx.(*unaryCall); ok && ou == u {
 		// gRPC gets the caller's own context: u, which only adds the
 		// call's state to it, stays out of gRPC's hands.
 		octx = u.Context
 	} else if u.reuse {
 		// gRPC may hold octx, derived from u, after the call: u is not
-		// reused. (A policy that lets u be reused runs its attempts one
-		// after another, on the caller's goroutine.)
+		// reused. (u.reuse is set only for sequential attempts.)
 		u.reuse = false
 	}
 	err := u.invoker(octx, u.method, u.req, dst, u.cc, opts...)
@@ -552,7 +557,11 @@ func (u *unaryCall) attempt(actx context.Context) error {
 		case u.keep:
 			u.answer.Store(&outcome{dst: dst, ret: dst})
 		case dst == u.reply:
-			u.answer.Store(repliedInPlace)
+			// Sequential attempts store no answer where there is none yet:
+			// none means the same as repliedInPlace.
+			if !u.sequential || u.answer.Load() != nil {
+				u.answer.Store(repliedInPlace)
+			}
 		default:
 			u.answer.Store(&outcome{dst: dst})
 		}
