@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -78,37 +77,26 @@ func TestUnaryManyCallersReusedState(t *testing.T) {
 	s := &testServer{unary: firstAttemptFails}
 	c := newClient(t, rampartgrpc.WithPolicy(newRetry(t, 3, nil, nil)))
 	conn := start(t, s, nil, c.DialOptions()...)
-	var wg sync.WaitGroup
-	errs := make(chan error, 16*16)
-	for g := range 16 {
-		wg.Go(func() {
-			for i := range 16 {
-				ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-				in, want, code := fmt.Sprintf("%d/%d", g, i), "", codes.OK
-				switch i % 4 {
-				case 0:
-					in = "retry" + in
-				case 1:
-					in = "missing"
-					code = codes.NotFound
-				case 2:
-					cancel()
-					code = codes.Canceled
-				}
-				if code == codes.OK {
-					want = in
-				}
-				got, err := call(ctx, conn, in)
-				cancel()
-				if got != want || status.Code(err) != code {
-					errs <- fmt.Errorf("call %s = %q, %v; want %q, %v", in, got, err, want, code)
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
+	concurrently(t, 16, 16, func(g, i int) error {
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		defer cancel()
+		in, want, code := fmt.Sprintf("%d/%d", g, i), "", codes.OK
+		switch i % 4 {
+		case 0:
+			in = "retry" + in
+		case 1:
+			in = "missing"
+			code = codes.NotFound
+		case 2:
+			cancel()
+			code = codes.Canceled
+		}
+		if code == codes.OK {
+			want = in
+		}
+		if got, err := call(ctx, conn, in); got != want || status.Code(err) != code {
+			return fmt.Errorf("call %s = %q, %v; want %q, %v", in, got, err, want, code)
+		}
+		return nil
+	})
 }
