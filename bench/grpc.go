@@ -31,7 +31,14 @@ import (
 //     default retry budget (gRPC's retry throttling) and full jitter, sees
 //     whether a call was committed (response headers) and reads the
 //     server's pushback: it adds header and trailer call options to every
-//     attempt.
+//     attempt. For those gRPC copies the response metadata (the header
+//     map, its slots and value: 3 allocations, some 420 B; the trailer
+//     map: 1) and, as for any call given options, rebuilds its option
+//     slice (1): the 5 allocations and some 510 B per call by which the
+//     rampart row exceeds the plain call, none of them rampart's own
+//     (its call state is reused). go-grpc-middleware passes no options
+//     on a first attempt, failsafe-go none either but allocates 16 times
+//     itself.
 //   - failsafe-go: failsafegrpc.NewUnaryClientInterceptor with its gRPC
 //     retry policy, which retries UNAVAILABLE, DEADLINE_EXCEEDED and
 //     RESOURCE_EXHAUSTED; no budget, no pushback, no commit rule.

@@ -17,8 +17,11 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/bulkhead"
+	"github.com/rampart-go/rampart/circuitbreaker"
 	"github.com/rampart-go/rampart/fallback"
 	"github.com/rampart-go/rampart/hedge"
+	"github.com/rampart-go/rampart/ratelimit"
 	"github.com/rampart-go/rampart/retry"
 )
 
@@ -196,16 +199,42 @@ type methodPolicies struct {
 	built     map[string]methodPolicy
 }
 
-// methodPolicy is a method's policy, and whether it holds a hedge or a
-// fallback.
+// methodPolicy is a method's policy, whether it holds a hedge or a
+// fallback, and whether a call's state may be reused once it returns.
 type methodPolicy struct {
 	p        rampart.Policy
 	hedges   bool
 	fallback bool
+	reuse    bool
 }
 
 func newMethodPolicy(p rampart.Policy) methodPolicy {
-	return methodPolicy{p: p, hedges: holds[*hedge.Policy](p), fallback: holds[*fallback.Policy](p)}
+	mp := methodPolicy{p: p, hedges: holds[*hedge.Policy](p), fallback: holds[*fallback.Policy](p)}
+	mp.reuse = !mp.hedges && !mp.fallback && keepsNoContext(p)
+	return mp
+}
+
+// keepsNoContext reports whether p is one of rampart's policies that run
+// their attempts one after another, each before Execute returns, and hold
+// no reference to the context they were given, nor to one derived from it,
+// once Execute has returned: a retry, a circuit breaker, a bulkhead, a rate
+// limiter, or a pipeline of them. Other policies (a timeout may abandon an
+// attempt, a keyed limiter hands the context to the user's key function,
+// the user's own policies may do anything) keep a call's state to
+// themselves.
+func keepsNoContext(p rampart.Policy) bool {
+	switch p := p.(type) {
+	case *retry.Policy, *circuitbreaker.Breaker, *bulkhead.Bulkhead, *ratelimit.Limiter:
+		return true
+	case *rampart.Chain:
+		for _, q := range p.Policies() {
+			if !keepsNoContext(q) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }
 
 func (s policySource) policies() *methodPolicies {
@@ -282,8 +311,10 @@ func (m *methodPolicies) get(method string) (methodPolicy, error) {
 // allocation and a copy per call. A fallback nested inside a policy of
 // another kind is not seen, and its value is not used.
 //
-// A call that succeeds at once costs one allocation of its own, its state,
-// besides what the policy costs.
+// A call costs one allocation of its own, its state, besides what the
+// policy costs; none when the policy is a retry, a circuit breaker, a
+// bulkhead, a rate limiter or a pipeline of them and the call's first
+// attempt answers: the state is then reused by a later call.
 func (c *Client) UnaryInterceptor(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
 	if c.unary == nil {
 		return invoker(ctx, method, req, reply, cc, opts...)
@@ -292,22 +323,34 @@ func (c *Client) UnaryInterceptor(ctx context.Context, method string, req, reply
 	if err != nil {
 		return newError(codes.Internal, err)
 	}
-	u := &unaryCall{Context: ctx, c: c, method: method, req: req, reply: reply, cc: cc, invoker: invoker, opts: opts}
+	// The call's state travels in the context the policies pass to each
+	// attempt, so that the attempt function is a plain function and not a
+	// closure: one allocation per call rather than two, or none when the
+	// state can be reused.
+	var u *unaryCall
+	if mp.reuse {
+		u = unaryCalls.Get().(*unaryCall)
+	} else {
+		u = new(unaryCall)
+	}
+	u.Context, u.c, u.method, u.req, u.reply, u.cc, u.invoker, u.opts = ctx, c, method, req, reply, cc, invoker, opts
+	u.sequential, u.reuse = mp.reuse, mp.reuse
 	if mp.hedges {
 		u.h = new(hedges)
 	}
-	// The call's state travels in the context the policies pass to each
-	// attempt, so that the attempt function is a plain function and not a
-	// closure: one allocation per call rather than two.
 	if mp.fallback {
 		return u.runWithFallback(mp.p)
 	}
-	if err := rampart.Do(u, mp.p, runUnaryAttempt); err != nil {
+	err = rampart.Do(u, mp.p, runUnaryAttempt)
+	o := u.answer.Load()
+	if u.reuse {
+		u.release()
+	}
+	if err != nil {
 		return finishErr(ctx, err)
 	}
-	o := u.answer.Load()
 	if o == nil {
-		return nil // a policy answered without an attempt
+		return nil // the reply is in place, or a policy answered without an attempt
 	}
 	if o.err != nil {
 		return o.err
@@ -316,6 +359,22 @@ func (c *Client) UnaryInterceptor(ctx context.Context, method string, req, reply
 		copyReply(reply, o.dst)
 	}
 	return nil
+}
+
+// unaryCalls holds the states of finished calls for reuse (see
+// [unaryCall.release]).
+var unaryCalls = sync.Pool{New: func() any { return new(unaryCall) }}
+
+// release clears u and puts it back in unaryCalls. It is called only when
+// nothing else can still see u: the call's policy keeps no context once it
+// has returned (see [keepsNoContext]), and every attempt of the call ran
+// under u itself, so that gRPC was given the caller's context, not one
+// derived from u, which it might still hold (see [unaryCall.attempt]).
+func (u *unaryCall) release() {
+	// Plain writes: nothing else sees u now, and the pool orders them
+	// before the next call's.
+	*u = unaryCall{}
+	unaryCalls.Put(u)
 }
 
 // runWithFallback runs the call under a policy that holds a fallback, with
@@ -381,13 +440,16 @@ type unaryCall struct {
 	optBuf          [2]grpc.CallOption      // the first attempt's call options, when the caller gave none
 	h               *hedges                 // when the policy holds a hedge: which attempt committed
 	keep            bool                    // the policy holds a fallback: an answer keeps a copy of its reply as ret
+	sequential      bool                    // the policy runs attempts one after another, on the caller's goroutine (see keepsNoContext)
+	seq             int32                   // attempts so far, when sequential (attempts otherwise)
+	reuse           bool                    // u goes back to unaryCalls when the call returns (see release)
 }
 
 type unaryKey struct{}
 
 // Value implements [context.Context].
 func (u *unaryCall) Value(key any) any {
-	if key == (unaryKey{}) {
+	if _, ok := key.(unaryKey); ok {
 		return u
 	}
 	return u.Context.Value(key)
@@ -434,7 +496,14 @@ func (e *callerGoneError) Unwrap() []error { return []error{e.err, e.ctxErr} }
 var errHedgeReply = errors.New("rampartgrpc: cannot hedge a call whose reply is not a non-nil pointer")
 
 func (u *unaryCall) attempt(actx context.Context) error {
-	n := u.attempts.Add(1)
+	var n int32
+	if u.sequential {
+		// No other attempt runs beside this one: plain memory will do.
+		u.seq++
+		n = u.seq
+	} else {
+		n = u.attempts.Add(1)
+	}
 	dst := u.reply
 	octx := actx
 	// The first attempt uses the call's own header and trailer slots and
@@ -468,6 +537,15 @@ func (u *unaryCall) attempt(actx context.Context) error {
 		}
 	}
 	opts = append(append(opts, u.opts...), grpc.Header(&md[0]), grpc.Trailer(&md[1]))
+	if ou, ok := octx.(*unaryCall); ok && ou == u {
+		// gRPC gets the caller's own context: u, which only adds the
+		// call's state to it, stays out of gRPC's hands.
+		octx = u.Context
+	} else if u.reuse {
+		// gRPC may hold octx, derived from u, after the call: u is not
+		// reused. (u.reuse is set only for sequential attempts.)
+		u.reuse = false
+	}
 	err := u.invoker(octx, u.method, u.req, dst, u.cc, opts...)
 	if ha != nil && ha.done(actx) {
 		return errLostToCommit
@@ -479,7 +557,11 @@ func (u *unaryCall) attempt(actx context.Context) error {
 		case u.keep:
 			u.answer.Store(&outcome{dst: dst, ret: dst})
 		case dst == u.reply:
-			u.answer.Store(repliedInPlace)
+			// Sequential attempts store no answer where there is none yet:
+			// none means the same as repliedInPlace.
+			if !u.sequential || u.answer.Load() != nil {
+				u.answer.Store(repliedInPlace)
+			}
 		default:
 			u.answer.Store(&outcome{dst: dst})
 		}

@@ -99,11 +99,17 @@
 //
 // # Cost
 //
-// A unary call that succeeds at once costs, on top of the plain call and
-// the policy's own cost, one allocation (the call's state, which is also
-// the context its attempts run under, so that the attempt function is no
-// closure) and two call options (headers and trailers, to see commit and
-// pushback), which make gRPC copy the response metadata. A call under a
-// hedging policy also gives each attempt a context of its own, to cancel
-// it on commit. A stream costs a goroutine and its state.
+// A unary call whose first attempt answers costs, on top of the plain
+// call and the policy's own cost, some 35 ns of the interceptor's own and
+// no allocation when its policy is a retry, a circuit breaker, a bulkhead,
+// a rate limiter or a pipeline of them: the call's state, which is also
+// the context its attempts run under (so that the attempt function is no
+// closure), is then reused by later calls. Under other policies, and for a
+// call that is retried, the state is one allocation. Every attempt passes
+// two call options (headers and trailers, to see commit and pushback),
+// for which gRPC copies the response metadata: some five allocations and
+// 500 bytes per call, gRPC's own, out of some 145 allocations and 8.5 KiB
+// that a plain call costs on loopback. A call under a hedging policy also
+// gives each attempt a context of its own, to cancel it on commit. A
+// stream costs a goroutine and its state.
 package rampartgrpc

@@ -48,17 +48,28 @@ func TestUnaryManyCallersRetryAndHedge(t *testing.T) {
 	}
 	c := newClient(t, rampartgrpc.WithPolicy(rampart.Pipeline(newRetry(t, 5, nil, nil), h)))
 	conn := start(t, s, nil, c.DialOptions()...)
+	concurrently(t, 16, 8, func(g, i int) error {
+		want := fmt.Sprintf("%d/%d", g, i)
+		ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
+		defer cancel()
+		if got, err := call(ctx, conn, want); err != nil || got != want {
+			return fmt.Errorf("call %s = %q, %v", want, got, err)
+		}
+		return nil
+	})
+}
+
+// concurrently runs call(g, i) for each i below calls on each of
+// goroutines goroutines at once, and reports every error it returns.
+func concurrently(t *testing.T, goroutines, calls int, call func(g, i int) error) {
+	t.Helper()
 	var wg sync.WaitGroup
-	errs := make(chan error, 32*4)
-	for g := range 16 {
+	errs := make(chan error, goroutines*calls)
+	for g := range goroutines {
 		wg.Go(func() {
-			for i := range 8 {
-				want := fmt.Sprintf("%d/%d", g, i)
-				ctx, cancel := context.WithTimeout(t.Context(), 2*time.Second)
-				got, err := call(ctx, conn, want)
-				cancel()
-				if err != nil || got != want {
-					errs <- fmt.Errorf("call %s = %q, %v", want, got, err)
+			for i := range calls {
+				if err := call(g, i); err != nil {
+					errs <- err
 				}
 			}
 		})
