@@ -52,6 +52,11 @@ var Classes = []Class{
 	{"GRPCInterceptor", "gRPC client interceptor alone",
 		"The GRPCUnary rows' interceptors around an invoker that answers at once: what each adds to a call, without the loopback noise. " +
 			"go-grpc-middleware's retry only loops; rampart also asks its budget and sets call options to see commit and pushback."},
+	{"GRPCUnaryOverhead", "gRPC client, loopback unary call, CPU over a plain call",
+		"Blocks of 16 calls through each row alternate with plain calls on the same loopback server; the calling goroutine's own CPU time " +
+			"(locked to its thread) gives overhead-% over the plain calls, with allocations and bytes per call and the extra over plain. " +
+			"grpc is a plain-against-plain control (the noise); grpc-a6-options is a plain call given only the header and trailer call options " +
+			"that gRFC A6's commit and pushback need, whose metadata copies are gRPC's own cost."},
 	{"Hedge", "Hedged request, no hedge fired",
 		"One hedge at most after a fixed 1 s delay, no budget; the first attempt looks at its context and answers at once."},
 	{"ChaosDisabled", "Chaos injection, switched off",
