@@ -101,8 +101,14 @@ func unitOf(h string) (unit string, scale float64, ok bool) {
 	case "B/op", "allocs/op":
 		return h, 1, true
 	}
+	if strings.HasSuffix(h, "sec/call") { // cpu-sec/call: benchstat's seconds from a ns/call metric
+		return strings.TrimSuffix(h, "sec/call") + "ns/call", 1e9, true
+	}
+	if h == overheadUnit {
+		return h, 1, true // shown by classes that measure it (see renderOverhead)
+	}
 	if strings.Contains(h, "/") {
-		return h, 1, true // another metric; kept but not shown
+		return h, 1, true // another metric; kept, and shown only by those classes
 	}
 	return "", 0, false
 }

@@ -165,6 +165,11 @@ func renderSummary(b *strings.Builder, res *Results) {
 			fmt.Fprintf(b, "| %s | no rampart row yet | | | |\n", c.Name)
 			continue
 		}
+		if _, ok := r.Metrics[overheadUnit]; ok {
+			fmt.Fprintf(b, "| %s | — | %s over a plain call | %s | — |\n", c.Name,
+				num(r, "extra-allocs/call"), overheads(serial))
+			continue
+		}
 		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", c.Name,
 			num(r, "ns/op"), num(r, "allocs/op"), speedups(serial), speedups(parallel))
 	}
@@ -192,7 +197,59 @@ func speedups(rows []*Row) string {
 	return strings.Join(parts, ", ")
 }
 
+// overheadUnit is the metric of a class that measures each row against a
+// plain call in the same run (GRPCUnaryOverhead): the row's CPU per call
+// over the plain call's, in percent. Such a class is shown by that figure
+// and its extra allocations, not by ns/op, which mixes in the plain calls.
+const overheadUnit = "overhead-%"
+
+// overheads lists each row's overhead over a plain call, rampart first.
+func overheads(rows []*Row) string {
+	var parts []string
+	for _, p := range rows {
+		if m, ok := p.Metrics[overheadUnit]; ok {
+			s := p.Lib + " " + strconv.FormatFloat(m.Value, 'f', 1, 64) + " %"
+			if p.Lib == "rampart" {
+				parts = append([]string{s}, parts...)
+			} else {
+				parts = append(parts, s)
+			}
+		}
+	}
+	if len(parts) == 0 {
+		return "—"
+	}
+	return "CPU over a plain call: " + strings.Join(parts, ", ")
+}
+
+// renderOverheadTable writes a class measured against a plain call.
+func renderOverheadTable(b *strings.Builder, rows []*Row) {
+	b.WriteString("| library | CPU over a plain call | ± | CPU per call (ns) | extra allocs/call | extra B/call |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|\n")
+	for _, row := range rows {
+		name := row.Lib
+		if name == "rampart" {
+			name = "**rampart**"
+		}
+		m := row.Metrics[overheadUnit]
+		ci := m.CI
+		if ci != "" && ci != "∞" && ci != "?" {
+			ci = "±" + ci
+		}
+		fmt.Fprintf(b, "| %s | %s %% | %s | %s | %s | %s |\n", name,
+			strconv.FormatFloat(m.Value, 'f', 1, 64), ci, num(row, "cpu-ns/call"),
+			num(row, "extra-allocs/call"), num(row, "extra-B/call"))
+	}
+	b.WriteString("\n")
+}
+
 func renderTable(b *strings.Builder, rows []*Row) {
+	if r := find(rows, "rampart"); r != nil {
+		if _, ok := r.Metrics[overheadUnit]; ok {
+			renderOverheadTable(b, rows)
+			return
+		}
+	}
 	r := find(rows, "rampart")
 	var noted []string
 	b.WriteString("| library | ns/op | ± | B/op | allocs/op | rampart speed-up |\n")
@@ -326,6 +383,9 @@ func num(r *Row, unit string) string {
 		return "—"
 	}
 	v := m.Value
+	if v < 0 && v > -0.5 && unit != overheadUnit {
+		v = 0 // not "-0"
+	}
 	switch {
 	case unit != "ns/op" || v >= 100:
 		return strconv.FormatFloat(v, 'f', 0, 64)

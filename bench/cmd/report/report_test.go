@@ -128,3 +128,16 @@ func TestRenderShowsTheClockTheMemoryTableAndEapachesNote(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderShowsOverheadClassesByTheirOverhead(t *testing.T) {
+	out := render(t, parseFile(t, "testdata/overhead.csv"),
+		"| GRPCUnaryOverhead | — | 5 over a plain call | CPU over a plain call: rampart 7.3 %, grpc 1.9 %, failsafe-go 5.6 %, go-grpc-middleware -0.5 %, grpc-a6-options 7.7 % | — |",
+		"| library | CPU over a plain call | ± | CPU per call (ns) | extra allocs/call | extra B/call |",
+		"| **rampart** | 7.3 % | ? | 42267 | 5 | 512 |",
+		"| failsafe-go | 5.6 % | ±89% | 32056 | 16 | 768 |",
+		"| grpc | 1.9 % | ? | 39403 | 0 | 0 |",
+	)
+	if strings.Contains(out, "speed-up") && strings.Contains(out, "| grpc | 0 |") {
+		t.Errorf("an overhead class rendered by ns/op\n%s", out)
+	}
+}
