@@ -225,7 +225,6 @@ const (
 // settings is a validated Config with its defaults filled in.
 type settings struct {
 	name             string
-	mode             Mode
 	consecutive      int64
 	failureRate      float64
 	slowThreshold    int64 // ns; 0 = no slow-call detection
@@ -239,17 +238,20 @@ type settings struct {
 	multiplier       float64
 	maxOpenDuration  int64
 	resetAfter       int64
-	retryAfter       bool
 	minOpenDuration  int64 // a shorter hint shortens the open period to at least this; 0 = never
-	maxProbes        int32
 	probeSuccesses   int
 	probeFailureRate float64
 	halfOpenMax      int64
-	countSuccesses   bool
 	classifier       rampart.Classifier
 	clock            rampart.Clock
 	observers        []rampart.Observer
-	needWindow       bool
+	// The small fields together, so that they share one word: the
+	// settings are part of every breaker.
+	maxProbes      int32
+	mode           Mode
+	retryAfter     bool
+	countSuccesses bool
+	needWindow     bool
 }
 
 func validRate(field string, v float64) error {
