@@ -123,6 +123,7 @@ type ConfigError struct {
 	Reason  string // e.g. "must be in (0, 1], got 1.5"
 }
 
+// Error returns "<package>: invalid config: <field> <reason>".
 func (e *ConfigError) Error() string {
 	return e.Package + ": invalid config: " + e.Field + " " + e.Reason
 }

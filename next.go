@@ -289,6 +289,7 @@ type ResultTypeError struct {
 	Got, Want string
 }
 
+// Error names the two types.
 func (e *ResultTypeError) Error() string {
 	return "rampart: result of type " + e.Got + " cannot stand in for " + e.Want
 }

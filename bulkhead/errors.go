@@ -26,6 +26,7 @@ type RejectedError struct {
 	Reason string // one of the Reason constants
 }
 
+// Error says why the bulkhead refused: "bulkhead: full", with the reason.
 func (e *RejectedError) Error() string {
 	s := "bulkhead: "
 	if e.Policy != "" && e.Policy != pkg {

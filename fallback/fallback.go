@@ -188,6 +188,7 @@ type Error struct {
 	Err    error  // the fallback's own error
 }
 
+// Error names the fallback, its error and the failure it was standing in for.
 func (e *Error) Error() string {
 	return "fallback: " + e.Policy + ": " + e.Err.Error() + " (after: " + e.Cause.Error() + ")"
 }

@@ -24,6 +24,7 @@ type StatusError struct {
 	resp       *http.Response
 }
 
+// Error returns "ramparthttp: " and the response's status.
 func (e *StatusError) Error() string {
 	if e.Status != "" {
 		return "ramparthttp: " + e.Status

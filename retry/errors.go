@@ -49,6 +49,8 @@ type ExhaustedError struct {
 	Err error
 }
 
+// Error returns "retry: gave up after N attempts", the reason when it is
+// not the attempts, and the last failure.
 func (e *ExhaustedError) Error() string {
 	s := "retry: gave up after " + attempts(e.Attempts)
 	if e.Reason != ReasonAttempts && e.Reason != "" {
@@ -72,6 +74,8 @@ type BudgetExhaustedError struct {
 	Err error
 }
 
+// Error says the budget refused a retry, after how many attempts, and
+// the last failure.
 func (e *BudgetExhaustedError) Error() string {
 	return "retry: budget refused a retry after " + attempts(e.Attempts) + ": " + errString(e.Err)
 }

@@ -141,6 +141,8 @@ type Error struct {
 	Err     error         // what the function returned; nil if it was abandoned
 }
 
+// Error returns "timeout: call exceeded <Timeout>", with the call's own
+// error when it is not the deadline's.
 func (e *Error) Error() string {
 	s := "timeout: "
 	if e.Policy != "" && e.Policy != "timeout" {
