@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -93,5 +94,38 @@ func TestUnaryFallbackUnusedOnSuccess(t *testing.T) {
 	got, err := call(t.Context(), conn, "hello")
 	if err != nil || got != "hello" {
 		t.Fatalf("call = %q, %v; want hello", got, err)
+	}
+}
+
+// A fallback outside a hedge: the hedge's winning reply is the reply when
+// one answers, and the fallback's value when every attempt fails.
+func TestUnaryFallbackAroundHedge(t *testing.T) {
+	checkGoroutines(t)
+	clock := rampart.NewManualClock(time.Unix(0, 0))
+	arrived, cancelled := make(chan int, 5), make(chan int, 5)
+	s := stallServer(arrived, cancelled, map[int]func() (*wrapperspb.BytesValue, error){
+		2: func() (*wrapperspb.BytesValue, error) { return reply("hedge"), nil },
+		3: func() (*wrapperspb.BytesValue, error) { return nil, status.Error(codes.Internal, "broken") },
+	})
+	popular := mustFallback(fallback.Value(wrapperspb.Bytes([]byte("popular")), fallback.Config{}))
+	c := newClient(t, rampartgrpc.WithPolicy(rampart.Pipeline(popular, newHedge(t, clock, nil, codes.Unavailable))))
+	conn := start(t, s, nil, c.DialOptions()...)
+
+	done := callAsync(t, conn)
+	recvTimeout(t, arrived, "attempt 1")
+	waitFor(t, "the hedge timer", func() bool { return clock.Pending() > 0 })
+	clock.Advance(hedgeDelay)
+	if got := recvTimeout(t, done, "the call"); got != "hedge" {
+		t.Fatalf("call = %q, want the hedge's reply", got)
+	}
+	recvTimeout(t, arrived, "attempt 2")
+	recvTimeout(t, cancelled, "the loser's cancellation")
+
+	// The third attempt fails with a fatal code: the hedge gives up and
+	// the fallback answers.
+	done = callAsync(t, conn)
+	recvTimeout(t, arrived, "attempt 3")
+	if got := recvTimeout(t, done, "the call"); got != "popular" {
+		t.Fatalf("call = %q, want the fallback's popular", got)
 	}
 }
