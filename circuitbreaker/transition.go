@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/rampart-go/rampart"
+	"github.com/rampart-go/rampart/internal/bubble"
 	"github.com/rampart-go/rampart/internal/window"
 )
 
@@ -113,7 +114,7 @@ func (b *Breaker) openEpochLocked(now, d int64) *epoch {
 // neither be reset from outside it nor fire once it has ended, which would
 // leave a breaker that outlives its bubble open for good.
 func (b *Breaker) startTimerLocked(d int64) uint32 {
-	if b.s.clock != nil || inBubble() {
+	if b.s.clock != nil || bubble.In() {
 		return dueClock
 	}
 	if b.timer == nil {
@@ -122,13 +123,6 @@ func (b *Breaker) startTimerLocked(d int64) uint32 {
 		b.timer.Reset(time.Duration(d))
 	}
 	return dueWait
-}
-
-// inBubble reports whether the calling goroutine runs in a testing/synctest
-// bubble, where time.Now carries no monotonic reading.
-func inBubble() bool {
-	t := time.Now()
-	return t == t.Round(0)
 }
 
 // openElapsed is the timer's callback: it marks the current open stretch

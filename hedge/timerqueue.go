@@ -4,6 +4,8 @@ import (
 	"math"
 	"sync"
 	"time"
+
+	"github.com/rampart-go/rampart/internal/bubble"
 )
 
 // timerQueue holds a policy's pending hedges on the real clock: the calls
@@ -37,8 +39,8 @@ type timerQueue struct {
 // no monotonic reading (the runtime omits it, since the bubble's clock is
 // fake), and a timer must be one of the bubble's own.
 func monoNow() (time.Duration, bool) {
-	now := time.Now()
-	if now == now.Round(0) { // no monotonic reading
+	now, outside := bubble.Now()
+	if !outside {
 		return 0, false
 	}
 	return now.Sub(epoch), true
