@@ -349,8 +349,16 @@ func (c *Client) UnaryInterceptor(ctx context.Context, method string, req, reply
 	if err != nil {
 		return finishErr(ctx, err)
 	}
+	return answered(reply, o)
+}
+
+// answered gives the caller the answer o, that of the attempt that answered
+// last (nil: the reply is in place, or a policy answered without an
+// attempt): its status error, or its reply, copied into reply when the
+// attempt decoded into one of its own.
+func answered(reply any, o *outcome) error {
 	if o == nil {
-		return nil // the reply is in place, or a policy answered without an attempt
+		return nil
 	}
 	if o.err != nil {
 		return o.err
@@ -397,16 +405,7 @@ func (u *unaryCall) runWithFallback(p rampart.Policy) error {
 		copyReply(u.reply, v)
 		return nil
 	}
-	if o == nil {
-		return nil // a fallback without a value
-	}
-	if o.err != nil {
-		return o.err
-	}
-	if o.dst != nil {
-		copyReply(u.reply, o.dst)
-	}
-	return nil
+	return answered(u.reply, o) // nil o: a fallback without a value
 }
 
 // runUnaryAttemptValue is [runUnaryAttempt] for [rampart.Get]: the value

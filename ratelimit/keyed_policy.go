@@ -32,7 +32,7 @@ func (k *Keyed) Policy(key func(context.Context) string) (*KeyedPolicy, error) {
 // Execute runs next if the call's key has a token, and otherwise returns a
 // [*LimitedError] without running it.
 func (p *KeyedPolicy) Execute(ctx context.Context, next rampart.Next) error {
-	if ok, wait := p.k.allow(p.key(ctx), p.k.now(), 1, true); !ok {
+	if ok, wait := p.k.AllowKey(p.key(ctx)); !ok {
 		return &LimitedError{Name: p.k.name, after: wait}
 	}
 	return next.Run(ctx)
